@@ -1,0 +1,208 @@
+//! [`Connection`]: the handle handlers, hooks and guards get for one client.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Instant;
+
+use tokio::sync::{Notify, mpsc};
+
+use crate::auth::HandshakeRequest;
+use crate::close::CloseReason;
+use crate::envelope::Frame;
+use crate::identity::Identity;
+
+/// One client connection. Cheap to clone (a reference count).
+#[derive(Clone)]
+pub struct Connection {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    id: String,
+    identity: RwLock<Option<Arc<Identity>>>,
+    rooms: Mutex<BTreeSet<String>>,
+    outbound: mpsc::Sender<Frame>,
+    handshake: HandshakeRequest,
+    connected_at: Instant,
+    kill: Kill,
+}
+
+/// A request, from any task, that the connection loop close the connection.
+struct Kill {
+    requested: AtomicBool,
+    reason: Mutex<Option<CloseReason>>,
+    notify: Notify,
+}
+
+/// Why an outbound frame was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SendError {
+    /// The queue is full: the connection is being closed as a slow consumer.
+    SlowConsumer,
+    /// The connection is already closed.
+    Closed,
+}
+
+impl Connection {
+    pub(crate) fn new(
+        identity: Option<Identity>,
+        handshake: HandshakeRequest,
+        outbound: mpsc::Sender<Frame>,
+    ) -> Self {
+        Connection {
+            inner: Arc::new(Inner {
+                id: uuid::Uuid::new_v4().to_string(),
+                identity: RwLock::new(identity.map(Arc::new)),
+                rooms: Mutex::new(BTreeSet::new()),
+                outbound,
+                handshake,
+                connected_at: Instant::now(),
+                kill: Kill {
+                    requested: AtomicBool::new(false),
+                    reason: Mutex::new(None),
+                    notify: Notify::new(),
+                },
+            }),
+        }
+    }
+
+    /// The connection id (a UUID), unique per connection.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The identity its credential proved, when the server authenticates.
+    pub fn identity(&self) -> Option<Arc<Identity>> {
+        self.inner
+            .identity
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The identity's user id, when there is one.
+    pub fn user_id(&self) -> Option<String> {
+        self.identity().and_then(|i| i.user_id.clone())
+    }
+
+    /// The full names of the rooms it is in, sorted.
+    pub fn rooms(&self) -> Vec<String> {
+        self.lock_rooms().iter().cloned().collect()
+    }
+
+    /// Whether it is in `room`.
+    pub fn in_room(&self, room: &str) -> bool {
+        self.lock_rooms().contains(room)
+    }
+
+    /// The upgrade request's headers and query.
+    pub fn handshake(&self) -> &HandshakeRequest {
+        &self.inner.handshake
+    }
+
+    /// When the connection was accepted.
+    pub fn connected_at(&self) -> Instant {
+        self.inner.connected_at
+    }
+
+    /// Whether a close has been requested (by the server or a handler).
+    pub fn is_closing(&self) -> bool {
+        self.inner.kill.requested.load(Ordering::Acquire)
+    }
+
+    /// Asks the connection loop to close the connection with `code`
+    /// (after `__disconnect__ {reason}`). The first request wins.
+    pub fn close(&self, code: u16, reason: impl Into<String>) {
+        self.request_close(CloseReason::new(code, reason));
+    }
+
+    pub(crate) fn request_close(&self, reason: CloseReason) {
+        {
+            let mut slot = self
+                .inner
+                .kill
+                .reason
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if slot.is_none() {
+                *slot = Some(reason);
+            }
+        }
+        self.inner.kill.requested.store(true, Ordering::Release);
+        self.inner.kill.notify.notify_one();
+    }
+
+    /// Resolves once a close was requested.
+    pub(crate) async fn close_requested(&self) {
+        loop {
+            let notified = self.inner.kill.notify.notified();
+            if self.is_closing() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    pub(crate) fn take_close_reason(&self) -> Option<CloseReason> {
+        self.inner
+            .kill
+            .reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    pub(crate) fn set_identity(&self, identity: Identity) {
+        *self
+            .inner
+            .identity
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(identity));
+    }
+
+    pub(crate) fn add_room(&self, room: &str) -> bool {
+        self.lock_rooms().insert(room.to_owned())
+    }
+
+    pub(crate) fn remove_room(&self, room: &str) -> bool {
+        self.lock_rooms().remove(room)
+    }
+
+    pub(crate) fn take_rooms(&self) -> BTreeSet<String> {
+        std::mem::take(&mut *self.lock_rooms())
+    }
+
+    /// Queues a frame without waiting. A full queue means the client reads
+    /// slower than it is sent to: the connection is closed with 4008 rather
+    /// than letting memory grow.
+    pub(crate) fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
+        match self.inner.outbound.try_send(frame) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.request_close(CloseReason::slow_consumer());
+                Err(SendError::SlowConsumer)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Closed),
+        }
+    }
+
+    fn lock_rooms(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.inner.rooms.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.inner.id)
+            .field("user_id", &self.user_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Connection {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}

@@ -1,0 +1,236 @@
+//! The error envelope's codes and the error type handlers return.
+//!
+//! Every failure a client can see travels as an `__error__` envelope whose
+//! `code` is one of [`ErrorCode`]. Handlers return [`Error`]; the runtime turns
+//! it into the envelope, choosing `HANDLER_ERROR` unless the error carries a
+//! more precise code (a refused room join, a broadcast to a missing room...).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Every error code of the wire protocol (PROTOCOL.md, "Error envelope").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// Credential missing or invalid at connect, or a refused `__refresh_auth__`.
+    AuthError,
+    /// The credential expired mid-session without a refresh.
+    AuthExpired,
+    /// The handler returned an error or panicked.
+    HandlerError,
+    /// No application event for `idle_timeout`.
+    IdleTimeout,
+    /// A message larger than `max_payload_size`.
+    PayloadTooLarge,
+    /// A room guard refused a join.
+    PermissionError,
+    /// The connection's token bucket is empty.
+    RateLimitError,
+    /// A broadcast to a room that has no members and is not static.
+    RoomNotFound,
+    /// `max_duration` reached.
+    SessionExpired,
+    /// No handler for this event.
+    UnknownEvent,
+    /// Not JSON, not an envelope, or a payload that fails its schema.
+    ValidationError,
+}
+
+impl ErrorCode {
+    /// Every code, in the order of the protocol's table.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::AuthError,
+        ErrorCode::AuthExpired,
+        ErrorCode::HandlerError,
+        ErrorCode::IdleTimeout,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::PermissionError,
+        ErrorCode::RateLimitError,
+        ErrorCode::RoomNotFound,
+        ErrorCode::SessionExpired,
+        ErrorCode::UnknownEvent,
+        ErrorCode::ValidationError,
+    ];
+
+    /// The code as it appears on the wire, e.g. `"ROOM_NOT_FOUND"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AuthError => "AUTH_ERROR",
+            ErrorCode::AuthExpired => "AUTH_EXPIRED",
+            ErrorCode::HandlerError => "HANDLER_ERROR",
+            ErrorCode::IdleTimeout => "IDLE_TIMEOUT",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::PermissionError => "PERMISSION_ERROR",
+            ErrorCode::RateLimitError => "RATE_LIMIT_ERROR",
+            ErrorCode::RoomNotFound => "ROOM_NOT_FOUND",
+            ErrorCode::SessionExpired => "SESSION_EXPIRED",
+            ErrorCode::UnknownEvent => "UNKNOWN_EVENT",
+            ErrorCode::ValidationError => "VALIDATION_ERROR",
+        }
+    }
+
+    /// Parses a wire code; `None` for a code this version does not know.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The result type of handlers, hooks and context methods.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error a handler, a guard or the runtime reports to the client.
+///
+/// Build one with the constructors ([`Error::handler`], [`Error::room_not_found`]...)
+/// or let `?` convert any [`std::error::Error`]: such an error becomes a
+/// `HANDLER_ERROR` whose client-facing message is generic, so internal details
+/// (database errors, file paths) never reach a client. Its text stays available
+/// to the `on_error` hook and the logs through [`Error::source_text`].
+///
+/// Like `anyhow::Error`, this type deliberately does not implement
+/// `std::error::Error`, which is what makes the blanket `From` possible.
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+    details: Map<String, Value>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// An error with an explicit code, client-facing message and no details.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            details: Map::new(),
+            source: None,
+        }
+    }
+
+    /// A `HANDLER_ERROR` whose message the client sees as written.
+    pub fn handler(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::HandlerError, message)
+    }
+
+    /// A `ROOM_NOT_FOUND` for `room` (its full name), with `details.room`.
+    pub fn room_not_found(room: &str) -> Self {
+        Error::new(
+            ErrorCode::RoomNotFound,
+            format!("room `{room}` does not exist (it has no members and is not static)"),
+        )
+        .with_detail("room", room)
+    }
+
+    /// A `PERMISSION_ERROR` for a refused join of `room`, with `details.room`.
+    pub fn permission_denied(room: &str, why: &str) -> Self {
+        Error::new(ErrorCode::PermissionError, format!("cannot join room `{room}`: {why}"))
+            .with_detail("room", room)
+    }
+
+    /// Adds one entry to `details`.
+    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// The protocol code this error is reported with.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The client-facing message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The `details` object of the envelope.
+    pub fn details(&self) -> &Map<String, Value> {
+        &self.details
+    }
+
+    /// The text of the underlying error when this one was converted with `?`
+    /// (for logs and the `on_error` hook; never sent to the client).
+    pub fn source_text(&self) -> Option<String> {
+        self.source.as_ref().map(|e| e.to_string())
+    }
+
+    pub(crate) fn into_parts(self) -> (ErrorCode, String, Map<String, Value>) {
+        (self.code, self.message, self.details)
+    }
+}
+
+impl<E> From<E> for Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn from(err: E) -> Self {
+        Error {
+            code: ErrorCode::HandlerError,
+            message: "the handler failed".to_owned(),
+            details: Map::new(),
+            source: Some(Box::new(err)),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Error");
+        s.field("code", &self.code).field("message", &self.message);
+        if !self.details.is_empty() {
+            s.field("details", &self.details);
+        }
+        if let Some(source) = &self.source {
+            s.field("source", &source.to_string());
+        }
+        s.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, " ({source})")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_their_wire_names() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_value(code).unwrap_or_default();
+            assert_eq!(json, Value::String(code.as_str().to_owned()));
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("NOPE"), None);
+    }
+
+    #[test]
+    fn converted_errors_hide_their_text_from_the_client() {
+        let io = std::io::Error::other("disk /var/secret is full");
+        let err: Error = io.into();
+        assert_eq!(err.code(), ErrorCode::HandlerError);
+        assert!(!err.message().contains("secret"));
+        assert!(err.source_text().unwrap_or_default().contains("secret"));
+    }
+
+    #[test]
+    fn room_errors_carry_the_full_room_name() {
+        let err = Error::room_not_found("chat:general");
+        assert_eq!(err.code(), ErrorCode::RoomNotFound);
+        assert_eq!(err.details()["room"], "chat:general");
+    }
+}

@@ -1,0 +1,493 @@
+//! The connection loop: one task per connection, generic over the byte
+//! stream (TCP, a hyper upgrade, or `tokio::io::duplex` in tests).
+//!
+//! The loop owns the WebSocket. It reads frames, decodes and validates them,
+//! hands calls to handler tasks (bounded per connection), writes the outbound
+//! queue in batches, and fires session timers from a single deadline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use crate::app::App;
+use crate::auth::{AuthRejection, HandshakeRequest, seconds_until};
+use crate::call::Call;
+use crate::close::{CloseReason, code};
+use crate::connection::Connection;
+use crate::dispatch::run_call;
+use crate::envelope::{self, Frame, system};
+use crate::error::ErrorCode;
+use crate::identity::Identity;
+use crate::rate_limit::TokenBucket;
+use crate::session::{SessionClock, TimerAction};
+use crate::shared::Shared;
+
+/// Frames written before one flush.
+const WRITE_BATCH: usize = 64;
+/// How long the closing exchange may take before the socket is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the upgrade decided about a new connection.
+pub(crate) struct Admission {
+    pub(crate) handshake: HandshakeRequest,
+    pub(crate) identity: Result<Option<Identity>, AuthRejection>,
+}
+
+/// Serves one upgraded WebSocket until it closes.
+pub(crate) async fn serve<A, S>(app: Arc<A>, shared: Arc<Shared>, mut ws: WebSocketStream<S>, admission: Admission)
+where
+    A: App,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let identity = match admission.identity {
+        Ok(identity) => identity,
+        Err(rejection) => {
+            let frame = envelope::encode_error(ErrorCode::AuthError, None, &rejection.0, &Map::new(), None);
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+                ws.send(Message::Text(frame)).await?;
+                close_socket(&mut ws, code::AUTH, "auth_error").await
+            })
+            .await;
+            return;
+        }
+    };
+    let (tx, rx) = mpsc::channel(shared.config.outbound_queue.max(1));
+    let conn = Connection::new(identity, admission.handshake, tx);
+    let now = Instant::now();
+    let auth_expiry = conn.identity().and_then(|i| i.expires_at);
+    let mut lp = ConnectionLoop {
+        clock: SessionClock::new(shared.config.session, now, auth_expiry),
+        bucket: shared.config.rate_limit.map(|limit| TokenBucket::new(limit, now)),
+        in_flight: Arc::new(Semaphore::new(shared.config.max_in_flight.max(1))),
+        ordered: None,
+        shutdown: shared.shutdown.subscribe(),
+        ws,
+        rx,
+        conn,
+        app,
+        shared,
+    };
+    let reason = lp.run().await;
+    lp.shared.leave_all(&lp.conn).await;
+    lp.app.on_disconnect(&lp.conn, &reason).await;
+}
+
+struct ConnectionLoop<A, S> {
+    ws: WebSocketStream<S>,
+    rx: mpsc::Receiver<Frame>,
+    conn: Connection,
+    app: Arc<A>,
+    shared: Arc<Shared>,
+    clock: SessionClock,
+    bucket: Option<TokenBucket>,
+    in_flight: Arc<Semaphore>,
+    ordered: Option<mpsc::Sender<(Call, OwnedSemaphorePermit)>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// What ended a `select!` round.
+enum Wake {
+    Close,
+    Shutdown,
+    Outbound(Option<Frame>),
+    Inbound(Option<Result<Message, tungstenite::Error>>),
+    Timer,
+}
+
+impl<A, S> ConnectionLoop<A, S>
+where
+    A: App,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    /// Runs until the connection ends; returns the disconnect reason.
+    async fn run(&mut self) -> String {
+        if self.send_now(&connect_frame(&self.conn, &self.shared)).await.is_err() {
+            return "transport_error".to_owned();
+        }
+        if let Err(error) = self.app.on_connect(&self.conn).await {
+            tracing::warn!(connection = self.conn.id(), ?error, "on_connect failed");
+            let (code, message, details) = error.into_parts();
+            let _ = self
+                .send_now(&envelope::encode_error(code, None, &message, &details, None))
+                .await;
+            return self
+                .close(CloseReason::new(code::INTERNAL_ERROR, "on_connect_failed"))
+                .await;
+        }
+        loop {
+            match self.next_wake().await {
+                Wake::Close => {
+                    let reason = self
+                        .conn
+                        .take_close_reason()
+                        .unwrap_or_else(|| CloseReason::new(code::NORMAL, "closed_by_server"));
+                    if reason.code == code::SLOW_CONSUMER {
+                        // Its socket is not draining: the farewell would only block.
+                        return reason.reason;
+                    }
+                    return self.close(reason).await;
+                }
+                Wake::Shutdown => return self.shutdown().await,
+                Wake::Outbound(Some(frame)) => {
+                    if self.write_batch(frame).await.is_err() {
+                        return "transport_error".to_owned();
+                    }
+                }
+                Wake::Outbound(None) => return "closed".to_owned(),
+                Wake::Inbound(None) => return "client_close".to_owned(),
+                Wake::Inbound(Some(Ok(message))) => {
+                    if let Some(reason) = self.on_message(message).await {
+                        return reason;
+                    }
+                }
+                Wake::Inbound(Some(Err(error))) => return self.on_read_error(error).await,
+                Wake::Timer => {
+                    if let Some(reason) = self.on_timer().await {
+                        return reason;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn next_wake(&mut self) -> Wake {
+        let deadline = self.clock.next_deadline();
+        let can_read = self.in_flight.available_permits() > 0;
+        tokio::select! {
+            biased;
+            () = self.conn.close_requested() => Wake::Close,
+            Ok(()) = self.shutdown.changed(), if !*self.shutdown.borrow() => Wake::Shutdown,
+            frame = self.rx.recv() => Wake::Outbound(frame),
+            message = self.ws.next(), if can_read => Wake::Inbound(message),
+            () = sleep_until(deadline), if deadline.is_some() => Wake::Timer,
+        }
+    }
+
+    /// Writes `first` and whatever else is queued, then flushes once. A
+    /// close request interrupts a write that the client does not drain.
+    async fn write_batch(&mut self, first: Frame) -> Result<(), ()> {
+        let conn = self.conn.clone();
+        let ws = &mut self.ws;
+        let rx = &mut self.rx;
+        let write = async {
+            ws.feed(Message::Text(first)).await?;
+            for _ in 1..WRITE_BATCH {
+                match rx.try_recv() {
+                    Ok(frame) => ws.feed(Message::Text(frame)).await?,
+                    Err(_) => break,
+                }
+            }
+            ws.flush().await
+        };
+        tokio::select! {
+            result = write => result.map_err(|_| ()),
+            () = conn.close_requested() => Ok(()),
+        }
+    }
+
+    /// Writes one frame straight to the socket, bounded in time.
+    async fn send_now(&mut self, frame: &Frame) -> Result<(), ()> {
+        match tokio::time::timeout(CLOSE_TIMEOUT * 5, self.ws.send(Message::Text(frame.clone()))).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        }
+    }
+
+    async fn send_system(&mut self, event: &str, payload: Value) -> Result<(), ()> {
+        match envelope::encode(event, &payload, None) {
+            Ok(frame) => self.send_now(&frame).await,
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn queue_error(&self, code: ErrorCode, event: Option<&str>, message: &str, details: &Map<String, Value>, id: Option<&str>) {
+        let _ = self
+            .conn
+            .send_frame(envelope::encode_error(code, event, message, details, id));
+    }
+
+    /// Handles one inbound WebSocket message; `Some(reason)` ends the loop.
+    async fn on_message(&mut self, message: Message) -> Option<String> {
+        match message {
+            Message::Text(text) => self.on_text(text.as_bytes()).await,
+            Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(_) => self.on_text(&bytes).await,
+                Err(_) => {
+                    self.queue_error(
+                        ErrorCode::ValidationError,
+                        None,
+                        "binary frame is not UTF-8 JSON",
+                        &Map::new(),
+                        None,
+                    );
+                    None
+                }
+            },
+            // tungstenite answers pings and close frames itself.
+            Message::Close(_) => Some("client_close".to_owned()),
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
+        }
+    }
+
+    async fn on_text(&mut self, bytes: &[u8]) -> Option<String> {
+        let limit = self.shared.config.max_payload_size;
+        if bytes.len() > limit {
+            let mut details = Map::new();
+            details.insert("limit".to_owned(), json!(limit));
+            details.insert("size".to_owned(), json!(bytes.len()));
+            let message = format!("message is {} bytes; the limit is {limit}", bytes.len());
+            self.queue_error(ErrorCode::PayloadTooLarge, None, &message, &details, None);
+            return None;
+        }
+        let decoded = envelope::decode(bytes);
+        // Client-side system events are neither rate-limited nor activity.
+        if let Ok(inbound) = &decoded {
+            if inbound.event == system::PONG {
+                self.clock.pong();
+                return None;
+            }
+            if inbound.event == system::REFRESH_AUTH {
+                let (payload, id) = (inbound.payload.clone(), inbound.id.clone());
+                self.refresh_auth(&payload, id.as_deref()).await;
+                return None;
+            }
+        }
+        let now = Instant::now();
+        if let Some(bucket) = &mut self.bucket {
+            if let Err(wait) = bucket.try_take(now) {
+                let (event, id) = match &decoded {
+                    Ok(m) => (Some(m.event.as_str()), m.id.as_deref()),
+                    Err(e) => (e.event.as_deref(), e.id.as_deref()),
+                };
+                let mut details = Map::new();
+                let retry_after = (wait.as_secs_f64() * 1000.0).ceil() / 1000.0;
+                details.insert("retry_after".to_owned(), json!(retry_after));
+                self.queue_error(ErrorCode::RateLimitError, event, "rate limit exceeded; the message was dropped", &details, id);
+                return None;
+            }
+        }
+        let inbound = match decoded {
+            Ok(inbound) => inbound,
+            Err(e) => {
+                self.queue_error(ErrorCode::ValidationError, e.event.as_deref(), &e.message, &Map::new(), e.id.as_deref());
+                return None;
+            }
+        };
+        let Some(&index) = self.shared.events.get(inbound.event.as_str()) else {
+            let message = if system::is_reserved(&inbound.event) {
+                format!("`{}` is a server-to-client system event", inbound.event)
+            } else {
+                format!("no handler for event `{}`", inbound.event)
+            };
+            self.queue_error(ErrorCode::UnknownEvent, Some(&inbound.event), &message, &Map::new(), inbound.id.as_deref());
+            return None;
+        };
+        self.clock.activity(now);
+        if let Err(violations) = self.shared.validators.check(index, &inbound.payload) {
+            let mut details = Map::new();
+            details.insert("errors".to_owned(), violations.errors);
+            self.queue_error(ErrorCode::ValidationError, Some(&inbound.event), &violations.message, &details, inbound.id.as_deref());
+            return None;
+        }
+        self.start_call(index, inbound.payload, inbound.id);
+        None
+    }
+
+    fn start_call(&mut self, index: usize, payload: Value, id: Option<String>) {
+        let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+            // Unreachable: the loop only reads while a permit is free.
+            return;
+        };
+        let call = Call {
+            conn: self.conn.clone(),
+            shared: Arc::clone(&self.shared),
+            event: index,
+            payload,
+            id,
+        };
+        let ordered = self.shared.meta.events.get(index).is_some_and(|e| e.ordered);
+        if ordered {
+            let tx = self.ordered.get_or_insert_with(|| spawn_ordered_worker(Arc::clone(&self.app), self.shared.config.max_in_flight.max(1)));
+            // Capacity equals the permit count, so this cannot be full.
+            let _ = tx.try_send((call, permit));
+        } else {
+            let app = Arc::clone(&self.app);
+            tokio::spawn(async move {
+                run_call(app, call).await;
+                drop(permit);
+            });
+        }
+    }
+
+    async fn refresh_auth(&mut self, payload: &Value, id: Option<&str>) {
+        let refuse = |this: &Self, message: &str| {
+            this.queue_error(ErrorCode::AuthError, Some(system::REFRESH_AUTH), message, &Map::new(), id);
+        };
+        let Some(auth) = self.shared.config.auth.clone() else {
+            return refuse(self, "this server has no token authentication to refresh");
+        };
+        let Some(token) = payload.get("token").and_then(Value::as_str) else {
+            return refuse(self, "`__refresh_auth__` needs a string `token` in its payload");
+        };
+        let identity = match auth.refresh(token).await {
+            Ok(identity) => identity,
+            Err(rejection) => return refuse(self, &rejection.0),
+        };
+        if identity.user_id != self.conn.user_id() {
+            return refuse(self, "the new token's subject differs from the connection's");
+        }
+        self.clock.set_auth_expiry(identity.expires_at, Instant::now());
+        let expires_in = identity.expires_at.map(seconds_until);
+        self.conn.set_identity(identity);
+        if let Ok(frame) = envelope::encode(system::REFRESH_AUTH, &json!({"expires_in": expires_in}), id) {
+            let _ = self.conn.send_frame(frame);
+        }
+    }
+
+    async fn on_read_error(&mut self, error: tungstenite::Error) -> String {
+        match error {
+            tungstenite::Error::Capacity(_) => {
+                self.close(CloseReason::new(code::MESSAGE_TOO_BIG, "message_too_big")).await
+            }
+            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => "client_close".to_owned(),
+            other => {
+                tracing::debug!(connection = self.conn.id(), error = %other, "read failed");
+                "transport_error".to_owned()
+            }
+        }
+    }
+
+    async fn on_timer(&mut self) -> Option<String> {
+        let action = self.clock.fire(Instant::now())?;
+        let secs = |d: Duration| json!({"expires_in": d.as_secs_f64()});
+        let sent = match action {
+            TimerAction::Ping => self.send_system(system::PING, json!({})).await,
+            TimerAction::IdleWarning(left) => self.send_system(system::IDLE_WARNING, secs(left)).await,
+            TimerAction::SessionWarning(left) => self.send_system(system::SESSION_EXPIRING, secs(left)).await,
+            TimerAction::AuthWarning(left) => self.send_system(system::AUTH_EXPIRING, secs(left)).await,
+            TimerAction::HeartbeatTimeout => {
+                return Some(self.close(CloseReason::new(code::HEARTBEAT_TIMEOUT, "heartbeat_timeout")).await);
+            }
+            TimerAction::IdleTimeout => {
+                let reason = CloseReason::new(code::IDLE_TIMEOUT, "idle_timeout")
+                    .with_error(ErrorCode::IdleTimeout, "no application event within the idle timeout");
+                return Some(self.close(reason).await);
+            }
+            TimerAction::SessionExpired => {
+                let reason = CloseReason::new(code::SESSION_EXPIRED, "session_expired")
+                    .with_error(ErrorCode::SessionExpired, "the session reached its maximum duration");
+                return Some(self.close(reason).await);
+            }
+            TimerAction::AuthExpired => {
+                let reason = CloseReason::new(code::AUTH, "auth_expired")
+                    .with_error(ErrorCode::AuthExpired, "the credential expired without a refresh");
+                return Some(self.close(reason).await);
+            }
+        };
+        sent.is_err().then(|| "transport_error".to_owned())
+    }
+
+    /// Graceful shutdown: announce it, let in-flight handlers finish within
+    /// the grace period (their replies still go out), then close with 1001.
+    async fn shutdown(&mut self) -> String {
+        let grace = self.shared.config.shutdown_grace;
+        let _ = self
+            .send_system(system::SERVER_SHUTDOWN, json!({"grace": grace.as_secs_f64()}))
+            .await;
+        let all = u32::try_from(self.shared.config.max_in_flight.max(1)).unwrap_or(u32::MAX);
+        let in_flight = Arc::clone(&self.in_flight);
+        let drained = in_flight.acquire_many_owned(all);
+        tokio::pin!(drained);
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            tokio::select! {
+                _ = &mut drained => break,
+                () = tokio::time::sleep_until(deadline) => break,
+                Some(frame) = self.rx.recv() => {
+                    if self.write_batch(frame).await.is_err() {
+                        return "server_shutdown".to_owned();
+                    }
+                }
+            }
+        }
+        self.close(CloseReason::new(code::GOING_AWAY, "server_shutdown")).await
+    }
+
+    /// The server-initiated close: queued frames, the error envelope if any,
+    /// `__disconnect__ {reason}`, then the close frame.
+    async fn close(&mut self, reason: CloseReason) -> String {
+        let ws = &mut self.ws;
+        let rx = &mut self.rx;
+        let farewell = async {
+            while let Ok(frame) = rx.try_recv() {
+                ws.feed(Message::Text(frame)).await?;
+            }
+            if let Some((code, message)) = &reason.error {
+                let frame = envelope::encode_error(*code, None, message, &Map::new(), None);
+                ws.feed(Message::Text(frame)).await?;
+            }
+            if let Ok(frame) = envelope::encode(system::DISCONNECT, &json!({"reason": reason.reason}), None) {
+                ws.feed(Message::Text(frame)).await?;
+            }
+            ws.flush().await?;
+            close_socket(ws, reason.code, &reason.reason).await
+        };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, farewell).await;
+        reason.reason
+    }
+}
+
+/// Sends the close frame and waits (briefly) for the client's answer.
+async fn close_socket<S>(ws: &mut WebSocketStream<S>, close_code: u16, reason: &str) -> Result<(), tungstenite::Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    ws.close(Some(CloseFrame {
+        code: CloseCode::from(close_code),
+        reason: reason.into(),
+    }))
+    .await?;
+    while let Some(Ok(_)) = ws.next().await {}
+    Ok(())
+}
+
+fn spawn_ordered_worker<A: App>(app: Arc<A>, capacity: usize) -> mpsc::Sender<(Call, OwnedSemaphorePermit)> {
+    let (tx, mut rx) = mpsc::channel::<(Call, OwnedSemaphorePermit)>(capacity);
+    tokio::spawn(async move {
+        while let Some((call, permit)) = rx.recv().await {
+            run_call(Arc::clone(&app), call).await;
+            drop(permit);
+        }
+    });
+    tx
+}
+
+fn connect_frame(conn: &Connection, shared: &Shared) -> Frame {
+    let s = &shared.config.session;
+    let payload = json!({
+        "connection_id": conn.id(),
+        "heartbeat_interval": s.heartbeat_interval.as_secs_f64(),
+        "heartbeat_timeout": s.heartbeat_timeout.as_secs_f64(),
+        "idle_timeout": s.idle_timeout.as_secs_f64(),
+        "max_duration": s.max_duration.as_secs_f64(),
+        "max_payload_size": shared.config.max_payload_size,
+    });
+    envelope::encode(system::CONNECT, &payload, None).unwrap_or_else(|_| Frame::from_static("{}"))
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
