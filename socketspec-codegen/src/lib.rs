@@ -1,1 +1,183 @@
-//! placeholder
+//! # socketspec-codegen
+//!
+//! The build-time half of [socketspec]: reads one spec file (events, JSON
+//! Schema payloads, emits, broadcasts, rooms) and generates typed payloads, a
+//! handler trait the compiler holds to the spec, per-event contexts and the
+//! dispatch glue that `socketspec-runtime` runs.
+//!
+//! It is a pipeline: [`load`] -> [`Model::build`] (validate and resolve) ->
+//! emitters ([`emit`]), each reading the same validated model.
+//!
+//! ## In `build.rs`
+//! ```no_run
+//! fn main() {
+//!     // Writes $OUT_DIR/chat.rs; include it with `socketspec_runtime::include_spec!("chat")`.
+//!     socketspec_codegen::compile("spec/chat.json").unwrap();
+//! }
+//! ```
+//!
+//! A spec with a mistake fails the build with a message naming the file, the
+//! JSON path and the fix:
+//!
+//! ```
+//! let spec = r#"{"socketspec": "1", "info": {"title": "T", "version": "1"},
+//!               "events": {"__ping__": {}}}"#;
+//! let err = socketspec_codegen::check_str("api.json", spec).unwrap_err();
+//! assert!(err.to_string().contains("at `events.__ping__`: `__ping__` is a reserved name"));
+//! ```
+//!
+//! [socketspec]: https://example.invalid/socketspec
+
+pub mod emit;
+pub mod error;
+pub mod load;
+pub mod model;
+mod resolve;
+pub mod spec;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+use heck::ToSnakeCase;
+
+pub use error::{Error, SpecError};
+pub use load::load;
+pub use model::Model;
+pub use spec::Spec;
+
+/// Compiles the spec at `path` (relative to the crate running `build.rs`)
+/// into `$OUT_DIR/<name>.rs`, where `<name>` is the file's stem in snake
+/// case. Prints `cargo:rerun-if-changed` for the spec and every file it
+/// references.
+pub fn compile(path: impl AsRef<Path>) -> Result<Generated, Error> {
+    Builder::new().compile(path)
+}
+
+/// Loads and validates the spec at `path` without generating anything.
+pub fn check(path: impl AsRef<Path>) -> Result<Model, Error> {
+    let path = path.as_ref();
+    let spec = load(path)?;
+    Model::build(&spec, path)
+}
+
+/// Validates spec text; `path` names it in error messages.
+pub fn check_str(path: impl AsRef<Path>, text: &str) -> Result<Model, Error> {
+    let path = path.as_ref();
+    let spec = load::parse(path, text)?;
+    Model::build(&spec, path)
+}
+
+/// What a compilation wrote.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The module name (`chat`).
+    pub module: String,
+    /// The Rust file written.
+    pub rust_file: PathBuf,
+    /// The validated model, for callers that emit more.
+    pub model: Model,
+}
+
+/// Options for code generation.
+///
+/// ```no_run
+/// socketspec_codegen::Builder::new()
+///     .module_name("chat_api")
+///     .compile("spec/chat.json")
+///     .unwrap();
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    out_dir: Option<PathBuf>,
+    module: Option<String>,
+    quiet: bool,
+}
+
+impl Builder {
+    /// Default options: output to `$OUT_DIR`, module named after the file.
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    /// Writes the generated file to `dir` instead of `$OUT_DIR`, e.g.
+    /// `src/generated` for teams that check the code in and want their IDE
+    /// to see it as plain source (then `mod` it instead of `include_spec!`).
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Names the generated module (and file) instead of the spec's stem.
+    pub fn module_name(mut self, name: impl Into<String>) -> Self {
+        self.module = Some(name.into());
+        self
+    }
+
+    /// Do not print `cargo:` lines (when not running inside `build.rs`).
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
+    /// Validates the spec and writes the generated Rust module.
+    pub fn compile(&self, path: impl AsRef<Path>) -> Result<Generated, Error> {
+        let path = path.as_ref();
+        if !self.quiet {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+        let model = check(path)?;
+        if !self.quiet {
+            for file in &model.referenced_files {
+                println!("cargo:rerun-if-changed={}", file.display());
+            }
+        }
+        let module = match &self.module {
+            Some(m) => m.clone(),
+            None => path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("api")
+                .to_snake_case(),
+        };
+        let out_dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or_else(|| Error::Generate {
+                    file: path.to_owned(),
+                    message:
+                        "OUT_DIR is not set: call compile() from build.rs, or set Builder::out_dir"
+                            .to_owned(),
+                })?,
+        };
+        let source = self.render(&model, &module)?;
+        std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
+            path: out_dir.clone(),
+            source,
+        })?;
+        let rust_file = out_dir.join(format!("{module}.rs"));
+        write_if_changed(&rust_file, &source)?;
+        Ok(Generated {
+            module,
+            rust_file,
+            model,
+        })
+    }
+
+    /// Renders the Rust module for a validated model.
+    pub fn render(&self, model: &Model, module: &str) -> Result<String, Error> {
+        emit::rust::render(model, module, &emit::rust::Extras::default())
+    }
+}
+
+/// Writes `contents` unless the file already holds exactly that, so an
+/// unchanged spec does not trigger recompilation of the including crate.
+fn write_if_changed(path: &Path, contents: &str) -> Result<(), Error> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
+        return Ok(());
+    }
+    std::fs::write(path, contents).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}

@@ -45,7 +45,12 @@ pub trait App: Send + Sync + 'static {
     }
 
     /// Runs when a handler returns an error or panics.
-    fn on_error(&self, conn: &Connection, event: &str, error: &Error) -> impl Future<Output = ()> + Send {
+    fn on_error(
+        &self,
+        conn: &Connection,
+        event: &str,
+        error: &Error,
+    ) -> impl Future<Output = ()> + Send {
         let _ = (conn, event, error);
         async {}
     }

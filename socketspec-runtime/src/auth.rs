@@ -75,7 +75,11 @@ pub trait AuthBackend: Send + Sync + 'static {
     /// without refreshable tokens keep the default, which refuses.
     fn refresh<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Identity, AuthRejection>> {
         let _ = token;
-        Box::pin(async { Err(AuthRejection::new("this server does not accept token refresh")) })
+        Box::pin(async {
+            Err(AuthRejection::new(
+                "this server does not accept token refresh",
+            ))
+        })
     }
 }
 
@@ -180,13 +184,14 @@ impl JwtAuth {
 
     fn validate(&self, token: &str) -> Result<Identity, AuthRejection> {
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
-            .map_err(|e| AuthRejection::new(format!("invalid token: {}", describe_jwt_error(&e))))?;
+            .map_err(|e| {
+            AuthRejection::new(format!("invalid token: {}", describe_jwt_error(&e)))
+        })?;
         let claims = data.claims;
         let user_id = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
-        let expires_at = claims
-            .get("exp")
-            .and_then(Value::as_u64)
-            .map(|secs| UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_secs(self.validation.leeway));
+        let expires_at = claims.get("exp").and_then(Value::as_u64).map(|secs| {
+            UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_secs(self.validation.leeway)
+        });
         Ok(Identity {
             user_id,
             claims,
@@ -214,7 +219,9 @@ impl AuthBackend for JwtAuth {
         &'a self,
         request: &'a HandshakeRequest,
     ) -> BoxFuture<'a, Result<Identity, AuthRejection>> {
-        let token = request.bearer_token().or_else(|| request.query_param("token"));
+        let token = request
+            .bearer_token()
+            .or_else(|| request.query_param("token"));
         let result = match token {
             Some(token) => self.validate(token),
             None => Err(AuthRejection::new(
@@ -260,17 +267,18 @@ impl AuthBackend for ApiKeyAuth {
         &'a self,
         request: &'a HandshakeRequest,
     ) -> BoxFuture<'a, Result<Identity, AuthRejection>> {
-        let offered = request.header("x-api-key").or_else(|| request.query_param("api_key"));
+        let offered = request
+            .header("x-api-key")
+            .or_else(|| request.query_param("api_key"));
         let result = match offered {
             None => Err(AuthRejection::new(
                 "missing API key: send `X-API-Key: <key>` or `?api_key=<key>`",
             )),
             Some(offered) => {
                 // Check every key so the time taken does not say which matched.
-                let matched = self
-                    .keys
-                    .iter()
-                    .fold(false, |acc, k| constant_time_eq(k, offered.as_bytes()) | acc);
+                let matched = self.keys.iter().fold(false, |acc, k| {
+                    constant_time_eq(k, offered.as_bytes()) | acc
+                });
                 if matched {
                     let mut claims = Map::new();
                     claims.insert("auth".to_owned(), Value::from("api_key"));

@@ -32,7 +32,11 @@ impl Call {
 
     /// The event's name.
     pub fn event(&self) -> &'static str {
-        self.shared.meta.events.get(self.event).map_or("", |e| e.name)
+        self.shared
+            .meta
+            .events
+            .get(self.event)
+            .map_or("", |e| e.name)
     }
 
     /// The connection that sent it.
@@ -59,8 +63,10 @@ impl Call {
     pub fn decode<T: DeserializeOwned>(&mut self) -> Result<T> {
         let payload = std::mem::take(&mut self.payload);
         serde_json::from_value(payload).map_err(|e| {
-            Error::new(ErrorCode::ValidationError, format!("payload: {e}"))
-                .with_detail("errors", serde_json::json!([{"path": "", "message": e.to_string()}]))
+            Error::new(ErrorCode::ValidationError, format!("payload: {e}")).with_detail(
+                "errors",
+                serde_json::json!([{"path": "", "message": e.to_string()}]),
+            )
         })
     }
 
@@ -111,12 +117,12 @@ impl<'a> EventContext<'a> {
     /// Joins `room` (its full name), running its guard; returns the member
     /// count after the join.
     pub async fn join(&self, room: &str) -> Result<usize> {
-        self.call.shared.join(&self.call.conn, room).await
+        self.call.conn.join(room).await
     }
 
     /// Leaves `room`; returns the member count after the leave.
     pub async fn leave(&self, room: &str) -> Result<usize> {
-        self.call.shared.leave(&self.call.conn, room).await
+        self.call.conn.leave(room).await
     }
 
     /// The member count of `room`.
@@ -130,7 +136,9 @@ impl<'a> EventContext<'a> {
         let frame = envelope::encode(event, payload, self.request_id())?;
         match self.call.conn.send_frame(frame) {
             Ok(()) | Err(SendError::Closed) => Ok(()),
-            Err(SendError::SlowConsumer) => Err(Error::handler("the client is not reading its messages")),
+            Err(SendError::SlowConsumer) => {
+                Err(Error::handler("the client is not reading its messages"))
+            }
         }
     }
 

@@ -104,7 +104,10 @@ impl std::fmt::Debug for SocketConfig {
         f.debug_struct("SocketConfig")
             .field("docs", &self.docs)
             .field("docs_url", &self.docs_url)
-            .field("docs_access_token", &self.docs_access_token.as_ref().map(|_| "<set>"))
+            .field(
+                "docs_access_token",
+                &self.docs_access_token.as_ref().map(|_| "<set>"),
+            )
             .field("auth", &self.auth.as_ref().map(|_| "<set>"))
             .field("backend", &self.backend)
             .field("allowed_origins", &self.allowed_origins)

@@ -10,7 +10,9 @@ use tokio::sync::{Notify, mpsc};
 use crate::auth::HandshakeRequest;
 use crate::close::CloseReason;
 use crate::envelope::Frame;
+use crate::error::Result;
 use crate::identity::Identity;
+use crate::shared::Shared;
 
 /// One client connection. Cheap to clone (a reference count).
 #[derive(Clone)]
@@ -26,6 +28,7 @@ struct Inner {
     handshake: HandshakeRequest,
     connected_at: Instant,
     kill: Kill,
+    shared: Arc<Shared>,
 }
 
 /// A request, from any task, that the connection loop close the connection.
@@ -49,6 +52,7 @@ impl Connection {
         identity: Option<Identity>,
         handshake: HandshakeRequest,
         outbound: mpsc::Sender<Frame>,
+        shared: Arc<Shared>,
     ) -> Self {
         Connection {
             inner: Arc::new(Inner {
@@ -63,6 +67,7 @@ impl Connection {
                     reason: Mutex::new(None),
                     notify: Notify::new(),
                 },
+                shared,
             }),
         }
     }
@@ -94,6 +99,18 @@ impl Connection {
     /// Whether it is in `room`.
     pub fn in_room(&self, room: &str) -> bool {
         self.lock_rooms().contains(room)
+    }
+
+    /// Joins `room` (its full name), running the room's guard and member
+    /// limit; returns the member count after the join. Hooks such as
+    /// `on_connect` use it to put every connection in a room.
+    pub async fn join(&self, room: &str) -> Result<usize> {
+        Arc::clone(&self.inner.shared).join(self, room).await
+    }
+
+    /// Leaves `room`; returns the member count after the leave.
+    pub async fn leave(&self, room: &str) -> Result<usize> {
+        Arc::clone(&self.inner.shared).leave(self, room).await
     }
 
     /// The upgrade request's headers and query.
@@ -188,7 +205,10 @@ impl Connection {
     }
 
     fn lock_rooms(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
-        self.inner.rooms.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .rooms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

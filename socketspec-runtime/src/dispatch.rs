@@ -46,6 +46,7 @@ async fn through_middleware<A: App>(app: &Arc<A>, call: Call) -> Result<()> {
         return A::dispatch(app, call).await;
     }
     let app = Arc::clone(app);
-    let endpoint = move |call: Call| -> BoxFuture<'static, Result<()>> { Box::pin(A::dispatch(&app, call)) };
+    let endpoint =
+        move |call: Call| -> BoxFuture<'static, Result<()>> { Box::pin(A::dispatch(&app, call)) };
     Next::new(&shared.middleware, &endpoint).run(call).await
 }

@@ -17,9 +17,12 @@ pub(crate) fn serve<B>(shared: &Shared, req: &Request<B>, path: &str) -> Respons
             headers: req.headers().clone(),
             query: parse_query(req.uri().query()),
         };
-        let offered = request.bearer_token().or_else(|| request.query_param("token"));
+        let offered = request
+            .bearer_token()
+            .or_else(|| request.query_param("token"));
         if !offered.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes())) {
-            let mut response = text_response(StatusCode::UNAUTHORIZED, "a docs access token is required");
+            let mut response =
+                text_response(StatusCode::UNAUTHORIZED, "a docs access token is required");
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

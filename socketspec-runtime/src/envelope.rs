@@ -231,11 +231,17 @@ mod tests {
             ("[1]", "must be a JSON object"),
             (r#"{"payload":{}}"#, "no `event`"),
             (r#"{"event":1}"#, "`event` must be a string"),
-            (r#"{"event":"x","payload":[1]}"#, "`payload` must be a JSON object"),
+            (
+                r#"{"event":"x","payload":[1]}"#,
+                "`payload` must be a JSON object",
+            ),
             (r#"{"event":"x","id":5}"#, "`id` must be a string"),
         ];
         for (text, needle) in cases {
-            let err = decode(text.as_bytes()).err().map(|e| e.message).unwrap_or_default();
+            let err = decode(text.as_bytes())
+                .err()
+                .map(|e| e.message)
+                .unwrap_or_default();
             assert!(err.contains(needle), "{text}: {err}");
         }
     }
@@ -243,14 +249,23 @@ mod tests {
     #[test]
     fn encodes_ids_only_when_given() {
         let with = encode("a", &json!({"x": 1}), Some("c-1")).unwrap_or_default();
-        assert_eq!(with.as_str(), r#"{"event":"a","payload":{"x":1},"id":"c-1"}"#);
+        assert_eq!(
+            with.as_str(),
+            r#"{"event":"a","payload":{"x":1},"id":"c-1"}"#
+        );
         let without = encode("a", &json!({}), None).unwrap_or_default();
         assert_eq!(without.as_str(), r#"{"event":"a","payload":{}}"#);
     }
 
     #[test]
     fn error_envelope_uses_the_id_as_request_id() {
-        let frame = encode_error(ErrorCode::UnknownEvent, Some("x"), "no", &Map::new(), Some("r"));
+        let frame = encode_error(
+            ErrorCode::UnknownEvent,
+            Some("x"),
+            "no",
+            &Map::new(),
+            Some("r"),
+        );
         let v: Value = serde_json::from_str(frame.as_str()).unwrap_or_default();
         assert_eq!(v["id"], "r");
         assert_eq!(v["payload"]["request_id"], "r");

@@ -130,8 +130,11 @@ impl Error {
 
     /// A `PERMISSION_ERROR` for a refused join of `room`, with `details.room`.
     pub fn permission_denied(room: &str, why: &str) -> Self {
-        Error::new(ErrorCode::PermissionError, format!("cannot join room `{room}`: {why}"))
-            .with_detail("room", room)
+        Error::new(
+            ErrorCode::PermissionError,
+            format!("cannot join room `{room}`: {why}"),
+        )
+        .with_detail("room", room)
     }
 
     /// Adds one entry to `details`.

@@ -69,7 +69,9 @@ mod socket_loop;
 mod validate;
 
 pub use app::App;
-pub use auth::{AnyOf, ApiKeyAuth, AuthBackend, AuthRejection, BoxFuture, HandshakeRequest, JwtAuth};
+pub use auth::{
+    AnyOf, ApiKeyAuth, AuthBackend, AuthRejection, BoxFuture, HandshakeRequest, JwtAuth,
+};
 pub use backend::Backend;
 pub use call::{Call, EventContext};
 pub use config::{RateLimit, SessionConfig, SocketConfig};

@@ -40,7 +40,10 @@ pub struct RoomMatch<'a> {
 impl RoomMatch<'_> {
     /// The value of parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -51,7 +54,9 @@ impl RoomPattern {
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}') else { break };
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
             if open > 0 {
                 parts.push(Part::Literal(rest[..open].to_owned()));
             }
@@ -144,19 +149,25 @@ impl RoomCatalog {
     }
 
     /// The first pattern `room` matches, with its metadata.
-    pub(crate) fn lookup<'r>(&'r self, room: &'r str) -> Option<(RoomMatch<'r>, &'static RoomMeta)> {
-        self.patterns.iter().enumerate().find_map(|(index, (pattern, meta))| {
-            pattern.matches(room).map(|params| {
-                (
-                    RoomMatch {
-                        room,
-                        pattern_index: index,
-                        params,
-                    },
-                    *meta,
-                )
+    pub(crate) fn lookup<'r>(
+        &'r self,
+        room: &'r str,
+    ) -> Option<(RoomMatch<'r>, &'static RoomMeta)> {
+        self.patterns
+            .iter()
+            .enumerate()
+            .find_map(|(index, (pattern, meta))| {
+                pattern.matches(room).map(|params| {
+                    (
+                        RoomMatch {
+                            room,
+                            pattern_index: index,
+                            params,
+                        },
+                        *meta,
+                    )
+                })
             })
-        })
     }
 
     pub(crate) fn is_static(&self, room: &str) -> bool {
@@ -196,7 +207,9 @@ impl LocalRooms {
     /// Removes `conn_id`; returns the local member count after the leave.
     pub(crate) fn leave(&self, room: &str, conn_id: &str) -> usize {
         let mut rooms = self.lock();
-        let Some(members) = rooms.get_mut(room) else { return 0 };
+        let Some(members) = rooms.get_mut(room) else {
+            return 0;
+        };
         members.remove(conn_id);
         let left = members.len();
         if left == 0 {
@@ -219,7 +232,9 @@ impl LocalRooms {
     pub(crate) fn deliver(&self, room: &str, frame: &Frame, except: Option<&str>) -> Delivery {
         let rooms = self.lock();
         let mut delivery = Delivery::default();
-        let Some(members) = rooms.get(room) else { return delivery };
+        let Some(members) = rooms.get(room) else {
+            return delivery;
+        };
         for (id, conn) in members {
             if Some(id.as_str()) == except {
                 continue;

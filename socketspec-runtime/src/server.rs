@@ -153,7 +153,11 @@ impl<A: App> Server<A> {
     /// Current figures.
     pub fn health(&self) -> Health {
         Health {
-            status: if *self.shared.shutdown.borrow() { "shutting_down" } else { "ok" },
+            status: if *self.shared.shutdown.borrow() {
+                "shutting_down"
+            } else {
+                "ok"
+            },
             backend: self.shared.config.backend.name(),
             connections: self.shared.connection_count(),
             rooms: self.shared.local.room_count(),
@@ -164,7 +168,11 @@ impl<A: App> Server<A> {
     /// [`ShutdownHandle`] fires), then shuts down gracefully: no new
     /// connections, `__server_shutdown__` to every client, in-flight handlers
     /// finish within `shutdown_grace`, every connection closes with 1001.
-    pub async fn serve(self, listener: TcpListener, signal: impl Future<Output = ()>) -> std::io::Result<()> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
         let mut stop = self.shared.shutdown.subscribe();
         tokio::pin!(signal);
         loop {
@@ -214,7 +222,10 @@ impl<A: App> Server<A> {
             http.timer(TokioTimer::new())
                 .header_read_timeout(handshake_timeout)
                 .keep_alive(true);
-            let _ = http.serve_connection(TokioIo::new(tcp), service).with_upgrades().await;
+            let _ = http
+                .serve_connection(TokioIo::new(tcp), service)
+                .with_upgrades()
+                .await;
         });
     }
 
@@ -227,7 +238,9 @@ impl<A: App> Server<A> {
         if path == "/socket-health" {
             return json_response(StatusCode::OK, &self.health());
         }
-        if config.docs && (path == config.docs_url || path.starts_with(&format!("{}/", config.docs_url))) {
+        if config.docs
+            && (path == config.docs_url || path.starts_with(&format!("{}/", config.docs_url)))
+        {
             return docs::serve(&self.shared, &req, &path);
         }
         text_response(StatusCode::NOT_FOUND, "not found")
@@ -238,11 +251,24 @@ impl<A: App> Server<A> {
         let is_upgrade = req.method() == Method::GET
             && header_has(headers, header::CONNECTION, "upgrade")
             && header_has(headers, header::UPGRADE, "websocket");
-        let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY).filter(|_| is_upgrade) else {
-            return text_response(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade request");
+        let Some(key) = headers
+            .get(header::SEC_WEBSOCKET_KEY)
+            .filter(|_| is_upgrade)
+        else {
+            return text_response(
+                StatusCode::BAD_REQUEST,
+                "expected a WebSocket upgrade request",
+            );
         };
-        if headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
-            return text_response(StatusCode::BAD_REQUEST, "unsupported Sec-WebSocket-Version (13 expected)");
+        if headers
+            .get(header::SEC_WEBSOCKET_VERSION)
+            .map(HeaderValue::as_bytes)
+            != Some(b"13")
+        {
+            return text_response(
+                StatusCode::BAD_REQUEST,
+                "unsupported Sec-WebSocket-Version (13 expected)",
+            );
         }
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
         if !self.origins.allows(origin) {
@@ -263,7 +289,10 @@ impl<A: App> Server<A> {
             None => Ok(None),
             Some(auth) => auth.authenticate(&handshake).await.map(Some),
         };
-        let admission = Admission { handshake, identity };
+        let admission = Admission {
+            handshake,
+            identity,
+        };
         let server = self.clone();
         tokio::spawn(async move {
             match hyper::upgrade::on(req).await {
@@ -295,7 +324,13 @@ impl<A: App> Server<A> {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        socket_loop::serve(Arc::clone(&self.app), Arc::clone(&self.shared), ws, admission).await;
+        socket_loop::serve(
+            Arc::clone(&self.app),
+            Arc::clone(&self.shared),
+            ws,
+            admission,
+        )
+        .await;
     }
 
     /// Serves one already-upgraded WebSocket over any byte stream, after
@@ -305,13 +340,27 @@ impl<A: App> Server<A> {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let Some(slot) = ConnectionSlot::reserve(&self.shared, &self.drained) else { return };
+        let Some(slot) = ConnectionSlot::reserve(&self.shared, &self.drained) else {
+            return;
+        };
         let identity = match &self.shared.config.auth {
             None => Ok(None),
             Some(auth) => auth.authenticate(&handshake).await.map(Some),
         };
-        let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config(&self.shared.config))).await;
-        self.run_socket(ws, Admission { handshake, identity }).await;
+        let ws = WebSocketStream::from_raw_socket(
+            stream,
+            Role::Server,
+            Some(ws_config(&self.shared.config)),
+        )
+        .await;
+        self.run_socket(
+            ws,
+            Admission {
+                handshake,
+                identity,
+            },
+        )
+        .await;
         drop(slot);
     }
 }
@@ -341,7 +390,9 @@ impl ConnectionSlot {
         let max = shared.config.max_connections;
         shared
             .connections
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
             .ok()?;
         Some(ConnectionSlot {
             shared: Arc::clone(shared),
@@ -378,18 +429,23 @@ pub(crate) fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
 pub(crate) fn text_response(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(format!("{text}\n"))));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 
-pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response<Full<Bytes>> {
+pub(crate) fn json_response<T: serde::Serialize>(
+    status: StatusCode,
+    body: &T,
+) -> Response<Full<Bytes>> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut response = Response::new(Full::new(Bytes::from(bytes)));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }

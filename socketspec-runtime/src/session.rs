@@ -48,7 +48,11 @@ fn on(d: Duration) -> Option<Duration> {
 }
 
 impl SessionClock {
-    pub(crate) fn new(config: SessionConfig, now: Instant, auth_expires: Option<SystemTime>) -> Self {
+    pub(crate) fn new(
+        config: SessionConfig,
+        now: Instant,
+        auth_expires: Option<SystemTime>,
+    ) -> Self {
         let mut clock = SessionClock {
             config,
             started: now,
@@ -78,7 +82,9 @@ impl SessionClock {
     /// The credential was refreshed (or first set).
     pub(crate) fn set_auth_expiry(&mut self, expires: Option<SystemTime>, now: Instant) {
         self.auth_expiry = expires.map(|at| {
-            let left = at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+            let left = at
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO);
             now + left
         });
         self.auth_warned = false;
@@ -116,7 +122,10 @@ impl SessionClock {
             auth.filter(|_| !self.auth_warned && !self.config.token_refresh_window.is_zero())
                 .map(|d| {
                     let at = Self::warning(d, self.config.token_refresh_window);
-                    (at, TimerAction::AuthWarning(d.saturating_duration_since(at)))
+                    (
+                        at,
+                        TimerAction::AuthWarning(d.saturating_duration_since(at)),
+                    )
                 }),
             auth.map(|d| (d, TimerAction::AuthExpired)),
         ]
@@ -146,17 +155,23 @@ impl SessionClock {
             }
             TimerAction::IdleWarning(_) => {
                 self.idle_warned = true;
-                let left = self.idle_deadline().map_or(Duration::ZERO, |d| d.saturating_duration_since(now));
+                let left = self
+                    .idle_deadline()
+                    .map_or(Duration::ZERO, |d| d.saturating_duration_since(now));
                 Some(TimerAction::IdleWarning(left))
             }
             TimerAction::SessionWarning(_) => {
                 self.session_warned = true;
-                let left = self.session_deadline().map_or(Duration::ZERO, |d| d.saturating_duration_since(now));
+                let left = self
+                    .session_deadline()
+                    .map_or(Duration::ZERO, |d| d.saturating_duration_since(now));
                 Some(TimerAction::SessionWarning(left))
             }
             TimerAction::AuthWarning(_) => {
                 self.auth_warned = true;
-                let left = self.auth_expiry.map_or(Duration::ZERO, |d| d.saturating_duration_since(now));
+                let left = self
+                    .auth_expiry
+                    .map_or(Duration::ZERO, |d| d.saturating_duration_since(now));
                 Some(TimerAction::AuthWarning(left))
             }
             terminal => Some(terminal),
@@ -185,8 +200,14 @@ mod tests {
         let t0 = Instant::now();
         let mut c = SessionClock::new(config(), t0, None);
         assert_eq!(c.next_deadline(), Some(t0 + Duration::from_secs(10)));
-        assert_eq!(c.fire(t0 + Duration::from_secs(10)), Some(TimerAction::Ping));
-        assert_eq!(c.fire(t0 + Duration::from_secs(15)), Some(TimerAction::HeartbeatTimeout));
+        assert_eq!(
+            c.fire(t0 + Duration::from_secs(10)),
+            Some(TimerAction::Ping)
+        );
+        assert_eq!(
+            c.fire(t0 + Duration::from_secs(15)),
+            Some(TimerAction::HeartbeatTimeout)
+        );
     }
 
     #[test]
@@ -210,8 +231,14 @@ mod tests {
         );
         assert_eq!(c.fire(t0 + Duration::from_secs(21)), None);
         c.activity(t0 + Duration::from_secs(25));
-        assert_eq!(c.fire(t0 + Duration::from_secs(50)), Some(TimerAction::IdleWarning(Duration::from_secs(5))));
-        assert_eq!(c.fire(t0 + Duration::from_secs(55)), Some(TimerAction::IdleTimeout));
+        assert_eq!(
+            c.fire(t0 + Duration::from_secs(50)),
+            Some(TimerAction::IdleWarning(Duration::from_secs(5)))
+        );
+        assert_eq!(
+            c.fire(t0 + Duration::from_secs(55)),
+            Some(TimerAction::IdleTimeout)
+        );
     }
 
     #[test]

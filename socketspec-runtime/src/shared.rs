@@ -114,7 +114,12 @@ impl Shared {
     }
 
     /// Sends one encoded frame to the members of `room`.
-    pub(crate) async fn broadcast(&self, room: &str, frame: &Frame, except: Option<&str>) -> Result<usize> {
+    pub(crate) async fn broadcast(
+        &self,
+        room: &str,
+        frame: &Frame,
+        except: Option<&str>,
+    ) -> Result<usize> {
         if self.local.member_count(room) == 0 && !self.catalog.is_static(room) {
             return Err(Error::room_not_found(room));
         }

@@ -44,15 +44,20 @@ pub(crate) struct Admission {
 }
 
 /// Serves one upgraded WebSocket until it closes.
-pub(crate) async fn serve<A, S>(app: Arc<A>, shared: Arc<Shared>, mut ws: WebSocketStream<S>, admission: Admission)
-where
+pub(crate) async fn serve<A, S>(
+    app: Arc<A>,
+    shared: Arc<Shared>,
+    mut ws: WebSocketStream<S>,
+    admission: Admission,
+) where
     A: App,
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let identity = match admission.identity {
         Ok(identity) => identity,
         Err(rejection) => {
-            let frame = envelope::encode_error(ErrorCode::AuthError, None, &rejection.0, &Map::new(), None);
+            let frame =
+                envelope::encode_error(ErrorCode::AuthError, None, &rejection.0, &Map::new(), None);
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
                 ws.send(Message::Text(frame)).await?;
                 close_socket(&mut ws, code::AUTH, "auth_error").await
@@ -62,12 +67,15 @@ where
         }
     };
     let (tx, rx) = mpsc::channel(shared.config.outbound_queue.max(1));
-    let conn = Connection::new(identity, admission.handshake, tx);
+    let conn = Connection::new(identity, admission.handshake, tx, Arc::clone(&shared));
     let now = Instant::now();
     let auth_expiry = conn.identity().and_then(|i| i.expires_at);
     let mut lp = ConnectionLoop {
         clock: SessionClock::new(shared.config.session, now, auth_expiry),
-        bucket: shared.config.rate_limit.map(|limit| TokenBucket::new(limit, now)),
+        bucket: shared
+            .config
+            .rate_limit
+            .map(|limit| TokenBucket::new(limit, now)),
         in_flight: Arc::new(Semaphore::new(shared.config.max_in_flight.max(1))),
         ordered: None,
         shutdown: shared.shutdown.subscribe(),
@@ -111,14 +119,20 @@ where
 {
     /// Runs until the connection ends; returns the disconnect reason.
     async fn run(&mut self) -> String {
-        if self.send_now(&connect_frame(&self.conn, &self.shared)).await.is_err() {
+        if self
+            .send_now(&connect_frame(&self.conn, &self.shared))
+            .await
+            .is_err()
+        {
             return "transport_error".to_owned();
         }
         if let Err(error) = self.app.on_connect(&self.conn).await {
             tracing::warn!(connection = self.conn.id(), ?error, "on_connect failed");
             let (code, message, details) = error.into_parts();
             let _ = self
-                .send_now(&envelope::encode_error(code, None, &message, &details, None))
+                .send_now(&envelope::encode_error(
+                    code, None, &message, &details, None,
+                ))
                 .await;
             return self
                 .close(CloseReason::new(code::INTERNAL_ERROR, "on_connect_failed"))
@@ -197,7 +211,12 @@ where
 
     /// Writes one frame straight to the socket, bounded in time.
     async fn send_now(&mut self, frame: &Frame) -> Result<(), ()> {
-        match tokio::time::timeout(CLOSE_TIMEOUT * 5, self.ws.send(Message::Text(frame.clone()))).await {
+        match tokio::time::timeout(
+            CLOSE_TIMEOUT * 5,
+            self.ws.send(Message::Text(frame.clone())),
+        )
+        .await
+        {
             Ok(Ok(())) => Ok(()),
             _ => Err(()),
         }
@@ -210,7 +229,14 @@ where
         }
     }
 
-    fn queue_error(&self, code: ErrorCode, event: Option<&str>, message: &str, details: &Map<String, Value>, id: Option<&str>) {
+    fn queue_error(
+        &self,
+        code: ErrorCode,
+        event: Option<&str>,
+        message: &str,
+        details: &Map<String, Value>,
+        id: Option<&str>,
+    ) {
         let _ = self
             .conn
             .send_frame(envelope::encode_error(code, event, message, details, id));
@@ -233,8 +259,17 @@ where
                     None
                 }
             },
-            // tungstenite answers pings and close frames itself.
-            Message::Close(_) => Some("client_close".to_owned()),
+            // tungstenite queues the close reply itself; flushing it and
+            // reading to the end completes the closing handshake.
+            Message::Close(_) => {
+                let ws = &mut self.ws;
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+                    let _ = ws.flush().await;
+                    while let Some(Ok(_)) = ws.next().await {}
+                })
+                .await;
+                Some("client_close".to_owned())
+            }
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
         }
     }
@@ -272,14 +307,26 @@ where
                 let mut details = Map::new();
                 let retry_after = (wait.as_secs_f64() * 1000.0).ceil() / 1000.0;
                 details.insert("retry_after".to_owned(), json!(retry_after));
-                self.queue_error(ErrorCode::RateLimitError, event, "rate limit exceeded; the message was dropped", &details, id);
+                self.queue_error(
+                    ErrorCode::RateLimitError,
+                    event,
+                    "rate limit exceeded; the message was dropped",
+                    &details,
+                    id,
+                );
                 return None;
             }
         }
         let inbound = match decoded {
             Ok(inbound) => inbound,
             Err(e) => {
-                self.queue_error(ErrorCode::ValidationError, e.event.as_deref(), &e.message, &Map::new(), e.id.as_deref());
+                self.queue_error(
+                    ErrorCode::ValidationError,
+                    e.event.as_deref(),
+                    &e.message,
+                    &Map::new(),
+                    e.id.as_deref(),
+                );
                 return None;
             }
         };
@@ -289,14 +336,26 @@ where
             } else {
                 format!("no handler for event `{}`", inbound.event)
             };
-            self.queue_error(ErrorCode::UnknownEvent, Some(&inbound.event), &message, &Map::new(), inbound.id.as_deref());
+            self.queue_error(
+                ErrorCode::UnknownEvent,
+                Some(&inbound.event),
+                &message,
+                &Map::new(),
+                inbound.id.as_deref(),
+            );
             return None;
         };
         self.clock.activity(now);
         if let Err(violations) = self.shared.validators.check(index, &inbound.payload) {
             let mut details = Map::new();
             details.insert("errors".to_owned(), violations.errors);
-            self.queue_error(ErrorCode::ValidationError, Some(&inbound.event), &violations.message, &details, inbound.id.as_deref());
+            self.queue_error(
+                ErrorCode::ValidationError,
+                Some(&inbound.event),
+                &violations.message,
+                &details,
+                inbound.id.as_deref(),
+            );
             return None;
         }
         self.start_call(index, inbound.payload, inbound.id);
@@ -315,9 +374,19 @@ where
             payload,
             id,
         };
-        let ordered = self.shared.meta.events.get(index).is_some_and(|e| e.ordered);
+        let ordered = self
+            .shared
+            .meta
+            .events
+            .get(index)
+            .is_some_and(|e| e.ordered);
         if ordered {
-            let tx = self.ordered.get_or_insert_with(|| spawn_ordered_worker(Arc::clone(&self.app), self.shared.config.max_in_flight.max(1)));
+            let tx = self.ordered.get_or_insert_with(|| {
+                spawn_ordered_worker(
+                    Arc::clone(&self.app),
+                    self.shared.config.max_in_flight.max(1),
+                )
+            });
             // Capacity equals the permit count, so this cannot be full.
             let _ = tx.try_send((call, permit));
         } else {
@@ -331,25 +400,40 @@ where
 
     async fn refresh_auth(&mut self, payload: &Value, id: Option<&str>) {
         let refuse = |this: &Self, message: &str| {
-            this.queue_error(ErrorCode::AuthError, Some(system::REFRESH_AUTH), message, &Map::new(), id);
+            this.queue_error(
+                ErrorCode::AuthError,
+                Some(system::REFRESH_AUTH),
+                message,
+                &Map::new(),
+                id,
+            );
         };
         let Some(auth) = self.shared.config.auth.clone() else {
             return refuse(self, "this server has no token authentication to refresh");
         };
         let Some(token) = payload.get("token").and_then(Value::as_str) else {
-            return refuse(self, "`__refresh_auth__` needs a string `token` in its payload");
+            return refuse(
+                self,
+                "`__refresh_auth__` needs a string `token` in its payload",
+            );
         };
         let identity = match auth.refresh(token).await {
             Ok(identity) => identity,
             Err(rejection) => return refuse(self, &rejection.0),
         };
         if identity.user_id != self.conn.user_id() {
-            return refuse(self, "the new token's subject differs from the connection's");
+            return refuse(
+                self,
+                "the new token's subject differs from the connection's",
+            );
         }
-        self.clock.set_auth_expiry(identity.expires_at, Instant::now());
+        self.clock
+            .set_auth_expiry(identity.expires_at, Instant::now());
         let expires_in = identity.expires_at.map(seconds_until);
         self.conn.set_identity(identity);
-        if let Ok(frame) = envelope::encode(system::REFRESH_AUTH, &json!({"expires_in": expires_in}), id) {
+        if let Ok(frame) =
+            envelope::encode(system::REFRESH_AUTH, &json!({"expires_in": expires_in}), id)
+        {
             let _ = self.conn.send_frame(frame);
         }
     }
@@ -357,9 +441,12 @@ where
     async fn on_read_error(&mut self, error: tungstenite::Error) -> String {
         match error {
             tungstenite::Error::Capacity(_) => {
-                self.close(CloseReason::new(code::MESSAGE_TOO_BIG, "message_too_big")).await
+                self.close(CloseReason::new(code::MESSAGE_TOO_BIG, "message_too_big"))
+                    .await
             }
-            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => "client_close".to_owned(),
+            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+                "client_close".to_owned()
+            }
             other => {
                 tracing::debug!(connection = self.conn.id(), error = %other, "read failed");
                 "transport_error".to_owned()
@@ -372,25 +459,43 @@ where
         let secs = |d: Duration| json!({"expires_in": d.as_secs_f64()});
         let sent = match action {
             TimerAction::Ping => self.send_system(system::PING, json!({})).await,
-            TimerAction::IdleWarning(left) => self.send_system(system::IDLE_WARNING, secs(left)).await,
-            TimerAction::SessionWarning(left) => self.send_system(system::SESSION_EXPIRING, secs(left)).await,
-            TimerAction::AuthWarning(left) => self.send_system(system::AUTH_EXPIRING, secs(left)).await,
+            TimerAction::IdleWarning(left) => {
+                self.send_system(system::IDLE_WARNING, secs(left)).await
+            }
+            TimerAction::SessionWarning(left) => {
+                self.send_system(system::SESSION_EXPIRING, secs(left)).await
+            }
+            TimerAction::AuthWarning(left) => {
+                self.send_system(system::AUTH_EXPIRING, secs(left)).await
+            }
             TimerAction::HeartbeatTimeout => {
-                return Some(self.close(CloseReason::new(code::HEARTBEAT_TIMEOUT, "heartbeat_timeout")).await);
+                return Some(
+                    self.close(CloseReason::new(
+                        code::HEARTBEAT_TIMEOUT,
+                        "heartbeat_timeout",
+                    ))
+                    .await,
+                );
             }
             TimerAction::IdleTimeout => {
-                let reason = CloseReason::new(code::IDLE_TIMEOUT, "idle_timeout")
-                    .with_error(ErrorCode::IdleTimeout, "no application event within the idle timeout");
+                let reason = CloseReason::new(code::IDLE_TIMEOUT, "idle_timeout").with_error(
+                    ErrorCode::IdleTimeout,
+                    "no application event within the idle timeout",
+                );
                 return Some(self.close(reason).await);
             }
             TimerAction::SessionExpired => {
-                let reason = CloseReason::new(code::SESSION_EXPIRED, "session_expired")
-                    .with_error(ErrorCode::SessionExpired, "the session reached its maximum duration");
+                let reason = CloseReason::new(code::SESSION_EXPIRED, "session_expired").with_error(
+                    ErrorCode::SessionExpired,
+                    "the session reached its maximum duration",
+                );
                 return Some(self.close(reason).await);
             }
             TimerAction::AuthExpired => {
-                let reason = CloseReason::new(code::AUTH, "auth_expired")
-                    .with_error(ErrorCode::AuthExpired, "the credential expired without a refresh");
+                let reason = CloseReason::new(code::AUTH, "auth_expired").with_error(
+                    ErrorCode::AuthExpired,
+                    "the credential expired without a refresh",
+                );
                 return Some(self.close(reason).await);
             }
         };
@@ -402,7 +507,10 @@ where
     async fn shutdown(&mut self) -> String {
         let grace = self.shared.config.shutdown_grace;
         let _ = self
-            .send_system(system::SERVER_SHUTDOWN, json!({"grace": grace.as_secs_f64()}))
+            .send_system(
+                system::SERVER_SHUTDOWN,
+                json!({"grace": grace.as_secs_f64()}),
+            )
             .await;
         let all = u32::try_from(self.shared.config.max_in_flight.max(1)).unwrap_or(u32::MAX);
         let in_flight = Arc::clone(&self.in_flight);
@@ -420,7 +528,8 @@ where
                 }
             }
         }
-        self.close(CloseReason::new(code::GOING_AWAY, "server_shutdown")).await
+        self.close(CloseReason::new(code::GOING_AWAY, "server_shutdown"))
+            .await
     }
 
     /// The server-initiated close: queued frames, the error envelope if any,
@@ -436,7 +545,9 @@ where
                 let frame = envelope::encode_error(*code, None, message, &Map::new(), None);
                 ws.feed(Message::Text(frame)).await?;
             }
-            if let Ok(frame) = envelope::encode(system::DISCONNECT, &json!({"reason": reason.reason}), None) {
+            if let Ok(frame) =
+                envelope::encode(system::DISCONNECT, &json!({"reason": reason.reason}), None)
+            {
                 ws.feed(Message::Text(frame)).await?;
             }
             ws.flush().await?;
@@ -448,7 +559,11 @@ where
 }
 
 /// Sends the close frame and waits (briefly) for the client's answer.
-async fn close_socket<S>(ws: &mut WebSocketStream<S>, close_code: u16, reason: &str) -> Result<(), tungstenite::Error>
+async fn close_socket<S>(
+    ws: &mut WebSocketStream<S>,
+    close_code: u16,
+    reason: &str,
+) -> Result<(), tungstenite::Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -461,7 +576,10 @@ where
     Ok(())
 }
 
-fn spawn_ordered_worker<A: App>(app: Arc<A>, capacity: usize) -> mpsc::Sender<(Call, OwnedSemaphorePermit)> {
+fn spawn_ordered_worker<A: App>(
+    app: Arc<A>,
+    capacity: usize,
+) -> mpsc::Sender<(Call, OwnedSemaphorePermit)> {
     let (tx, mut rx) = mpsc::channel::<(Call, OwnedSemaphorePermit)>(capacity);
     tokio::spawn(async move {
         while let Some((call, permit)) = rx.recv().await {

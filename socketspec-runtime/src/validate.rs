@@ -36,10 +36,11 @@ impl Validators {
             .events
             .iter()
             .map(|event| {
-                let schema: Value = serde_json::from_str(event.payload_schema).map_err(|e| SchemaError {
-                    event: event.name.to_owned(),
-                    message: e.to_string(),
-                })?;
+                let schema: Value =
+                    serde_json::from_str(event.payload_schema).map_err(|e| SchemaError {
+                        event: event.name.to_owned(),
+                        message: e.to_string(),
+                    })?;
                 jsonschema::draft202012::new(&schema).map_err(|e| SchemaError {
                     event: event.name.to_owned(),
                     message: e.to_string(),
@@ -51,7 +52,9 @@ impl Validators {
 
     /// Checks `payload` against event `index`'s schema.
     pub(crate) fn check(&self, index: usize, payload: &Value) -> Result<(), Violations> {
-        let Some(validator) = self.validators.get(index) else { return Ok(()) };
+        let Some(validator) = self.validators.get(index) else {
+            return Ok(());
+        };
         // The fast path allocates nothing; only a failing payload pays for
         // collecting every violation.
         if validator.is_valid(payload) {
@@ -112,11 +115,21 @@ mod tests {
     #[test]
     fn reports_every_violation_with_its_pointer() {
         let v = Validators::compile(&META).ok();
-        let Some(v) = v else { panic!("schema did not compile") };
+        let Some(v) = v else {
+            panic!("schema did not compile")
+        };
         assert!(v.check(0, &json!({"room": "abc", "text": "hi"})).is_ok());
         let err = v.check(0, &json!({"room": "ABC", "text": ""})).err();
-        let Some(err) = err else { panic!("expected violations") };
-        let paths: Vec<_> = err.errors.as_array().into_iter().flatten().map(|e| e["path"].clone()).collect();
+        let Some(err) = err else {
+            panic!("expected violations")
+        };
+        let paths: Vec<_> = err
+            .errors
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["path"].clone())
+            .collect();
         assert!(paths.contains(&json!("/room")), "{paths:?}");
         assert!(paths.contains(&json!("/text")), "{paths:?}");
         assert!(err.message.contains("payload.text"), "{}", err.message);

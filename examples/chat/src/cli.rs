@@ -1,0 +1,181 @@
+//! Command-line flags (CHAT-EXAMPLE.md's table) and the shutdown signal.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use socketspec_runtime::{
+    AnyOf, ApiKeyAuth, AuthBackend, JwtAuth, RateLimit, SessionConfig, SocketConfig,
+};
+
+/// The socketspec chat example server.
+#[derive(Debug, Parser)]
+#[command(name = "chat-server", version, about)]
+pub struct Args {
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Serve the docs page at /socket-docs (raw spec at /socket-docs/spec.json).
+    #[arg(long)]
+    pub docs: bool,
+    /// Bearer token (or ?token=) required for the docs routes.
+    #[arg(long, value_name = "T")]
+    pub docs_token: Option<String>,
+    /// Require an HS256 JWT (claims sub, exp, role), signed with this secret.
+    #[arg(long, value_name = "S")]
+    pub jwt_secret: Option<String>,
+    /// Clock leeway for JWT `exp` checks, in seconds.
+    #[arg(long, value_name = "S", default_value = "0")]
+    pub jwt_leeway: f64,
+    /// Require this API key (X-API-Key header or ?api_key=).
+    #[arg(long, value_name = "K")]
+    pub api_key: Option<String>,
+    /// Allowed Origin (repeatable); without it every origin is allowed.
+    #[arg(long = "allowed-origin", value_name = "O")]
+    pub allowed_origins: Vec<String>,
+    /// Largest inbound message, in bytes.
+    #[arg(long, value_name = "N", default_value = "65536")]
+    pub max_payload_size: usize,
+    /// Rate limit: E events per S seconds per connection, e.g. 20/1.
+    #[arg(long, value_name = "E/S")]
+    pub rate_limit: Option<String>,
+    /// Seconds between `__ping__`s (0 = off).
+    #[arg(long, value_name = "S", default_value = "25")]
+    pub heartbeat_interval: f64,
+    /// Seconds to answer a `__ping__` before the connection is closed.
+    #[arg(long, value_name = "S", default_value = "10")]
+    pub heartbeat_timeout: f64,
+    /// Seconds without an application event before the connection closes (0 = off).
+    #[arg(long, value_name = "S", default_value = "300")]
+    pub idle_timeout: f64,
+    /// Longest connection, in seconds (0 = off).
+    #[arg(long, value_name = "S", default_value = "7200")]
+    pub max_duration: f64,
+    /// Seconds of warning before the idle timeout and max duration.
+    #[arg(long, value_name = "S", default_value = "60")]
+    pub warning_window: f64,
+    /// Seconds before a credential's expiry that `__auth_expiring__` is sent.
+    #[arg(long, value_name = "S", default_value = "60")]
+    pub token_refresh_window: f64,
+    /// How long in-flight handlers may run after shutdown starts, in seconds.
+    #[arg(long, value_name = "S", default_value = "10")]
+    pub shutdown_grace: f64,
+    /// Join a cluster through Redis. Not available yet: the Redis backend
+    /// lands with the multi-node work; until then the server refuses to start
+    /// with this flag rather than silently running alone.
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+}
+
+fn seconds(name: &str, value: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| format!("--{name} must be a non-negative number of seconds, got {value}"))
+}
+
+impl Args {
+    /// The server configuration the flags describe.
+    pub fn config(&self) -> Result<SocketConfig, String> {
+        if self.redis.is_some() {
+            return Err("--redis is not available yet in this version (the Redis backend is not built); run without it for a single node".to_owned());
+        }
+        let mut auth: Vec<Arc<dyn AuthBackend>> = Vec::new();
+        if let Some(secret) = &self.jwt_secret {
+            auth.push(Arc::new(
+                JwtAuth::hs256(secret.as_bytes()).leeway(seconds("jwt-leeway", self.jwt_leeway)?),
+            ));
+        }
+        if let Some(key) = &self.api_key {
+            auth.push(Arc::new(ApiKeyAuth::new([key])));
+        }
+        let auth: Option<Arc<dyn AuthBackend>> = match auth.len() {
+            0 => None,
+            1 => auth.pop(),
+            _ => Some(Arc::new(AnyOf(auth))),
+        };
+        let rate_limit = self
+            .rate_limit
+            .as_deref()
+            .map(parse_rate_limit)
+            .transpose()?;
+        Ok(SocketConfig {
+            docs: self.docs,
+            docs_access_token: self.docs_token.clone(),
+            auth,
+            allowed_origins: if self.allowed_origins.is_empty() {
+                vec!["*".to_owned()]
+            } else {
+                self.allowed_origins.clone()
+            },
+            max_payload_size: self.max_payload_size,
+            rate_limit,
+            session: SessionConfig {
+                heartbeat_interval: seconds("heartbeat-interval", self.heartbeat_interval)?,
+                heartbeat_timeout: seconds("heartbeat-timeout", self.heartbeat_timeout)?,
+                idle_timeout: seconds("idle-timeout", self.idle_timeout)?,
+                max_duration: seconds("max-duration", self.max_duration)?,
+                warning_window: seconds("warning-window", self.warning_window)?,
+                token_refresh_window: seconds("token-refresh-window", self.token_refresh_window)?,
+                ..SessionConfig::default()
+            },
+            shutdown_grace: seconds("shutdown-grace", self.shutdown_grace)?,
+            ..SocketConfig::default()
+        })
+    }
+}
+
+/// `E/S`: E events per S seconds.
+fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
+    let bad = || format!("--rate-limit must look like EVENTS/SECONDS (e.g. 20/1), got `{text}`");
+    let (events, per) = text.split_once('/').ok_or_else(bad)?;
+    let events: u32 = events.trim().parse().map_err(|_| bad())?;
+    let per: f64 = per.trim().parse().map_err(|_| bad())?;
+    if events == 0 || per <= 0.0 {
+        return Err(bad());
+    }
+    Ok(RateLimit::new(events, seconds("rate-limit", per)?))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_parse() {
+        assert_eq!(
+            parse_rate_limit("20/1"),
+            Ok(RateLimit::new(20, Duration::from_secs(1)))
+        );
+        assert_eq!(
+            parse_rate_limit("5/0.5"),
+            Ok(RateLimit::new(5, Duration::from_millis(500)))
+        );
+        assert!(parse_rate_limit("x").is_err());
+        assert!(parse_rate_limit("0/1").is_err());
+    }
+}

@@ -1,0 +1,126 @@
+//! The chat handler: the spec's events, implemented.
+
+use std::time::Duration;
+
+use socketspec_runtime::{Connection, Error, Result};
+
+use crate::chat::{self, rooms};
+
+/// The chat server's behaviour (CHAT-EXAMPLE.md).
+#[derive(Debug, Default)]
+pub struct Chat;
+
+/// The name others see: the user id, or the connection id without auth.
+fn display_name(conn: &Connection) -> String {
+    conn.user_id().unwrap_or_else(|| conn.id().to_owned())
+}
+
+impl chat::Handler for Chat {
+    async fn join_room(&self, cx: chat::JoinRoomCx<'_>, payload: chat::JoinRoom) -> Result<()> {
+        let members = cx.join(&rooms::chat(&payload.room)).await?;
+        cx.emit_room_joined(chat::RoomJoined {
+            room: payload.room.clone(),
+            members: members as u64,
+        })
+        .await?;
+        let user = display_name(cx.connection());
+        cx.broadcast_user_joined(
+            &payload.room,
+            chat::UserJoined {
+                room: payload.room.clone(),
+                user,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn leave_room(&self, cx: chat::LeaveRoomCx<'_>, payload: chat::LeaveRoom) -> Result<()> {
+        cx.leave(&rooms::chat(&payload.room)).await?;
+        cx.emit_room_left(chat::RoomLeft { room: payload.room })
+            .await
+    }
+
+    async fn join_admin(&self, cx: chat::JoinAdminCx<'_>, payload: chat::JoinAdmin) -> Result<()> {
+        let room = rooms::admin(&payload.section);
+        let members = cx.join(&room).await?;
+        cx.emit_room_joined(chat::RoomJoined {
+            room,
+            members: members as u64,
+        })
+        .await
+    }
+
+    async fn send_message(
+        &self,
+        cx: chat::SendMessageCx<'_>,
+        payload: chat::SendMessage,
+    ) -> Result<()> {
+        let from = display_name(cx.connection());
+        let message = chat::NewMessage {
+            room: payload.room.clone(),
+            from,
+            text: payload.text,
+        };
+        cx.broadcast_new_message(&payload.room, message).await?;
+        let message_id = uuid::Uuid::new_v4().to_string();
+        cx.emit_message_ack(chat::MessageAck {
+            status: chat::MessageAckStatus::Ok,
+            message_id,
+        })
+        .await
+    }
+
+    async fn echo(&self, cx: chat::EchoCx<'_>, payload: chat::Echo) -> Result<()> {
+        cx.emit_echo_reply(chat::EchoReply {
+            seq: payload.seq,
+            data: payload.data,
+        })
+        .await
+    }
+
+    async fn slow_echo(&self, cx: chat::SlowEchoCx<'_>, payload: chat::SlowEcho) -> Result<()> {
+        // The schema bounds delay_ms to 0..=5000, so the conversion cannot fail.
+        tokio::time::sleep(Duration::from_millis(
+            u64::try_from(payload.delay_ms).unwrap_or(0),
+        ))
+        .await;
+        cx.emit_echo_reply(chat::EchoReply {
+            seq: payload.seq,
+            data: String::new(),
+        })
+        .await
+    }
+
+    async fn whoami(&self, cx: chat::WhoamiCx<'_>, _payload: chat::Whoami) -> Result<()> {
+        let conn = cx.connection();
+        let identity = conn.identity();
+        cx.emit_identity(chat::Identity {
+            connection_id: conn.id().to_owned(),
+            user_id: identity.as_ref().and_then(|i| i.user_id.clone()),
+            role: identity.as_ref().and_then(|i| i.role().map(str::to_owned)),
+            rooms: conn.rooms(),
+        })
+        .await
+    }
+
+    async fn fail(&self, _cx: chat::FailCx<'_>, payload: chat::Fail) -> Result<()> {
+        match payload.mode.unwrap_or(chat::FailMode::Error) {
+            chat::FailMode::Error => Err(Error::handler(
+                "the handler failed on purpose (mode \"error\")",
+            )),
+            chat::FailMode::Panic => {
+                panic!("deliberate panic: this text must never reach a client")
+            }
+        }
+    }
+
+    async fn guard_admin(&self, conn: &Connection, _section: &str) -> bool {
+        conn.identity().is_some_and(|i| i.role() == Some("admin"))
+    }
+
+    async fn on_connect(&self, conn: &Connection) -> Result<()> {
+        conn.join(rooms::LOBBY).await?;
+        Ok(())
+    }
+}

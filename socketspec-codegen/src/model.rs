@@ -1,0 +1,463 @@
+//! Step 3 of the pipeline: the validated model every emitter reads. Nothing
+//! after this step looks at the spec file again.
+
+use std::path::{Path, PathBuf};
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, SpecError, join_path};
+use crate::resolve::Resolver;
+use crate::spec::{Info, Spec};
+use crate::validate::{self, GENERATED_TYPE_NAMES};
+
+/// A validated spec, ready for the emitters.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The spec file.
+    pub file: PathBuf,
+    /// Other files its `$ref`s read.
+    pub referenced_files: Vec<PathBuf>,
+    /// `info`.
+    pub info: Info,
+    /// `namespace`.
+    pub namespace: String,
+    /// Every shared definition, `$ref`s resolved to `#/$defs/Name`.
+    pub defs: IndexMap<String, Value>,
+    /// Room patterns in file order.
+    pub rooms: Vec<RoomModel>,
+    /// Client -> server events in file order.
+    pub events: Vec<EventModel>,
+    /// Server -> client events (emits and broadcasts), each name once.
+    pub server_events: Vec<ServerEventModel>,
+    /// The spec as JSON (served at `{docs_url}/spec.json`).
+    pub spec_json: String,
+}
+
+/// A room pattern.
+#[derive(Debug, Clone)]
+pub struct RoomModel {
+    /// The pattern text, e.g. `chat:{room}`.
+    pub pattern: String,
+    /// Its parameters in order.
+    pub params: Vec<String>,
+    /// The description.
+    pub description: Option<String>,
+    /// Exists even when empty.
+    pub is_static: bool,
+    /// Joins need the guard.
+    pub guarded: bool,
+    /// Member limit.
+    pub max_members: Option<u32>,
+    /// Snake-case name used for generated items, e.g. `chat` (`guard_chat`).
+    pub ident: String,
+}
+
+/// A client -> server event.
+#[derive(Debug, Clone)]
+pub struct EventModel {
+    /// The name on the wire.
+    pub name: String,
+    /// The handler method's name (`send_message`).
+    pub method: String,
+    /// The payload type's name (`SendMessage`).
+    pub type_name: String,
+    /// The description.
+    pub description: Option<String>,
+    /// Docs grouping.
+    pub tags: Vec<String>,
+    /// The resolved payload schema.
+    pub payload: Value,
+    /// Indices into `server_events` of what it emits to the sender.
+    pub emits: Vec<usize>,
+    /// What it broadcasts.
+    pub broadcasts: Vec<BroadcastModel>,
+    /// Handled in order, one at a time, per connection.
+    pub ordered: bool,
+    /// A blocking handler run on the blocking pool.
+    pub executor: bool,
+    /// Deprecated.
+    pub deprecated: bool,
+}
+
+/// One broadcast an event declares.
+#[derive(Debug, Clone)]
+pub struct BroadcastModel {
+    /// Index into `server_events`.
+    pub message: usize,
+    /// Index into `rooms`.
+    pub room: usize,
+    /// Skip the sender.
+    pub exclude_sender: bool,
+    /// The broadcast's own description.
+    pub description: Option<String>,
+}
+
+/// A server -> client event.
+#[derive(Debug, Clone)]
+pub struct ServerEventModel {
+    /// The name on the wire.
+    pub name: String,
+    /// The payload type's name.
+    pub type_name: String,
+    /// The description (the first one declared).
+    pub description: Option<String>,
+    /// The resolved payload schema.
+    pub payload: Value,
+}
+
+impl Model {
+    /// Validates `spec` (read from `file`) and builds the model, reporting
+    /// every mistake at once.
+    pub fn build(spec: &Spec, file: &Path) -> Result<Model, Error> {
+        let mut errors = Vec::new();
+        if spec.socketspec != "1" {
+            errors.push(SpecError::new(
+                file,
+                "socketspec",
+                format!("unsupported format version `{}`", spec.socketspec),
+                "set `\"socketspec\": \"1\"`",
+            ));
+        }
+        let mut resolver = Resolver::new(file);
+        resolver.add_local_defs(&spec.defs.0);
+        let local_defs = spec.defs.0.clone();
+
+        let rooms = build_rooms(spec, file, &mut errors);
+        let mut server_events: Vec<ServerEventModel> = Vec::new();
+        let mut server_origin: Vec<String> = Vec::new();
+        let mut events = Vec::new();
+
+        for (name, event) in &spec.events {
+            let at = join_path("events", name);
+            validate::event_name(file, &at, name, &mut errors);
+            let payload = resolve_payload(
+                &mut resolver,
+                event.payload.as_ref(),
+                file,
+                &local_defs,
+                &join_path(&at, "payload"),
+            );
+            let mut emits = Vec::new();
+            for (msg_name, msg) in &event.emits {
+                let msg_at = join_path(&join_path(&at, "emits"), msg_name);
+                let schema = resolve_payload(
+                    &mut resolver,
+                    msg.payload.as_ref(),
+                    file,
+                    &local_defs,
+                    &join_path(&msg_at, "payload"),
+                );
+                if let Some(i) = server_event(
+                    &mut server_events,
+                    &mut server_origin,
+                    file,
+                    &msg_at,
+                    msg_name,
+                    msg.description.clone(),
+                    schema,
+                    &mut errors,
+                ) {
+                    emits.push(i);
+                }
+            }
+            let mut broadcasts = Vec::new();
+            for (msg_name, b) in &event.broadcasts {
+                let b_at = join_path(&join_path(&at, "broadcasts"), msg_name);
+                let schema = resolve_payload(
+                    &mut resolver,
+                    b.payload.as_ref(),
+                    file,
+                    &local_defs,
+                    &join_path(&b_at, "payload"),
+                );
+                let message = server_event(
+                    &mut server_events,
+                    &mut server_origin,
+                    file,
+                    &b_at,
+                    msg_name,
+                    b.description.clone(),
+                    schema,
+                    &mut errors,
+                );
+                let room = rooms.iter().position(|r| r.pattern == b.room);
+                if room.is_none() {
+                    let declared = rooms
+                        .iter()
+                        .map(|r| format!("`{}`", r.pattern))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    errors.push(SpecError::new(
+                        file,
+                        join_path(&b_at, "room"),
+                        format!(
+                            "broadcast to room pattern `{}`, which is not declared under `rooms`",
+                            b.room
+                        ),
+                        if declared.is_empty() {
+                            format!("declare it: \"rooms\": {{\"{}\": {{}}}}", b.room)
+                        } else {
+                            format!("declare it under `rooms`, or use one of {declared}")
+                        },
+                    ));
+                }
+                if let (Some(message), Some(room)) = (message, room) {
+                    broadcasts.push(BroadcastModel {
+                        message,
+                        room,
+                        exclude_sender: b.exclude_sender,
+                        description: b.description.clone(),
+                    });
+                }
+            }
+            events.push(EventModel {
+                name: name.clone(),
+                method: rust_method_name(name),
+                type_name: name.to_upper_camel_case(),
+                description: event.description.clone(),
+                tags: event.tags.clone(),
+                payload,
+                emits,
+                broadcasts,
+                ordered: event.ordered,
+                executor: event.executor,
+                deprecated: event.deprecated,
+            });
+        }
+        errors.append(&mut resolver.errors);
+        let defs = resolver.defs.clone();
+
+        // Schemas are checked once every `$ref` is known.
+        for event in &events {
+            let at = join_path(&join_path("events", &event.name), "payload");
+            validate::payload_schema(file, &at, &event.payload, &defs, &mut errors);
+        }
+        for (msg, origin) in server_events.iter().zip(&server_origin) {
+            validate::payload_schema(
+                file,
+                &join_path(origin, "payload"),
+                &msg.payload,
+                &defs,
+                &mut errors,
+            );
+        }
+        check_type_names(
+            file,
+            &events,
+            &server_events,
+            &defs,
+            &server_origin,
+            &mut errors,
+        );
+        check_method_names(file, &events, &mut errors);
+
+        if !errors.is_empty() {
+            return Err(Error::Spec(errors));
+        }
+        let spec_json = serde_json::to_string_pretty(spec).map_err(|e| Error::Generate {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(Model {
+            file: file.to_owned(),
+            referenced_files: resolver.files.clone(),
+            info: spec.info.clone(),
+            namespace: spec.namespace.clone(),
+            defs,
+            rooms,
+            events,
+            server_events,
+            spec_json,
+        })
+    }
+
+    /// `schema` made self-contained: the shared `$defs` attached, for
+    /// validators and documents that need a standalone schema.
+    pub fn standalone_schema(&self, schema: &Value) -> Value {
+        let mut full = schema.clone();
+        if let Some(obj) = full.as_object_mut() {
+            if !self.defs.is_empty() {
+                let defs: Map<String, Value> = self
+                    .defs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                obj.insert("$defs".into(), Value::Object(defs));
+            }
+        }
+        full
+    }
+}
+
+fn resolve_payload(
+    resolver: &mut Resolver,
+    payload: Option<&Value>,
+    file: &Path,
+    local_defs: &IndexMap<String, Value>,
+    at: &str,
+) -> Value {
+    match payload {
+        Some(schema) => resolver.resolve(schema, file, local_defs, at),
+        None => serde_json::json!({"type": "object", "properties": {}}),
+    }
+}
+
+/// Registers a server event, checking that a name reused across handlers
+/// keeps one payload schema.
+#[allow(clippy::too_many_arguments)]
+fn server_event(
+    events: &mut Vec<ServerEventModel>,
+    origins: &mut Vec<String>,
+    file: &Path,
+    at: &str,
+    name: &str,
+    description: Option<String>,
+    payload: Value,
+    errors: &mut Vec<SpecError>,
+) -> Option<usize> {
+    validate::event_name(file, at, name, errors);
+    if let Some(i) = events.iter().position(|e| e.name == name) {
+        if events[i].payload != payload {
+            errors.push(SpecError::new(
+                file,
+                join_path(at, "payload"),
+                format!("server event `{name}` is declared again with a different payload (first at `{}`)", origins[i]),
+                "give both declarations the same payload (move it to `$defs` and `$ref` it), or rename one",
+            ));
+            return None;
+        }
+        return Some(i);
+    }
+    events.push(ServerEventModel {
+        name: name.to_owned(),
+        type_name: name.to_upper_camel_case(),
+        description,
+        payload,
+    });
+    origins.push(at.to_owned());
+    Some(events.len() - 1)
+}
+
+fn build_rooms(spec: &Spec, file: &Path, errors: &mut Vec<SpecError>) -> Vec<RoomModel> {
+    let mut rooms: Vec<RoomModel> = Vec::new();
+    for (pattern, room) in &spec.rooms {
+        let at = join_path("rooms", pattern);
+        let Some(parts) = validate::room_pattern(file, &at, pattern, errors) else {
+            continue;
+        };
+        if room.is_static && !parts.params.is_empty() {
+            errors.push(SpecError::new(file, join_path(&at, "static"), format!("room pattern `{pattern}` has parameters, so it names many rooms and cannot be static"), "remove `static`, or declare each static room by its full name"));
+        }
+        if room.max_members == Some(0) {
+            errors.push(SpecError::new(
+                file,
+                join_path(&at, "max_members"),
+                "`max_members` is 0, so nobody could join",
+                "remove `max_members` or set it to at least 1",
+            ));
+        }
+        let mut ident = parts.literal.to_snake_case();
+        if ident.is_empty() || ident.starts_with(|c: char| c.is_ascii_digit()) {
+            ident = format!("room_{}", rooms.len());
+        }
+        if let Some(other) = rooms
+            .iter()
+            .find(|r| r.ident == ident && (r.guarded && room.guarded))
+        {
+            errors.push(SpecError::new(file, &at, format!("guarded patterns `{}` and `{pattern}` would both get the guard method `guard_{ident}`", other.pattern), "make their literal text differ"));
+        }
+        rooms.push(RoomModel {
+            pattern: pattern.clone(),
+            params: parts.params,
+            description: room.description.clone(),
+            is_static: room.is_static,
+            guarded: room.guarded,
+            max_members: room.max_members,
+            ident,
+        });
+    }
+    rooms
+}
+
+fn check_type_names(
+    file: &Path,
+    events: &[EventModel],
+    server: &[ServerEventModel],
+    defs: &IndexMap<String, Value>,
+    server_origin: &[String],
+    errors: &mut Vec<SpecError>,
+) {
+    let mut seen: IndexMap<String, String> = IndexMap::new();
+    let mut claim = |type_name: String, at: String, errors: &mut Vec<SpecError>| {
+        if GENERATED_TYPE_NAMES.contains(&type_name.as_str()) {
+            errors.push(SpecError::new(file, &at, format!("its Rust type would be named `{type_name}`, which the generated module uses itself"), "rename it"));
+        } else if let Some(first) = seen.get(&type_name) {
+            errors.push(SpecError::new(
+                file,
+                &at,
+                format!(
+                    "its Rust type `{type_name}` would clash with the one generated for `{first}`"
+                ),
+                "rename one of the two",
+            ));
+        } else {
+            seen.insert(type_name, at);
+        }
+    };
+    for name in defs.keys() {
+        claim(name.to_upper_camel_case(), join_path("$defs", name), errors);
+    }
+    for e in events {
+        claim(e.type_name.clone(), join_path("events", &e.name), errors);
+        claim(
+            format!("{}Cx", e.type_name),
+            join_path("events", &e.name),
+            errors,
+        );
+    }
+    for (s, at) in server.iter().zip(server_origin) {
+        claim(s.type_name.clone(), at.clone(), errors);
+    }
+}
+
+fn check_method_names(file: &Path, events: &[EventModel], errors: &mut Vec<SpecError>) {
+    for (i, e) in events.iter().enumerate() {
+        if let Some(other) = events[..i].iter().find(|o| o.method == e.method) {
+            errors.push(SpecError::new(
+                file,
+                join_path("events", &e.name),
+                format!(
+                    "events `{}` and `{}` would both get the handler method `{}`",
+                    other.name, e.name, e.method
+                ),
+                "rename one of the two",
+            ));
+        }
+        let hook = [
+            "on_connect",
+            "on_disconnect",
+            "on_error",
+            "on_room_join",
+            "on_room_leave",
+            "meta",
+            "dispatch",
+            "guard",
+        ];
+        if hook.contains(&e.method.as_str()) || e.method.starts_with("guard_") {
+            errors.push(SpecError::new(file, join_path("events", &e.name), format!("the handler method `{}` would clash with a lifecycle hook or guard of the generated trait", e.method), "rename the event"));
+        }
+    }
+}
+
+/// The handler method name for an event: snake case, raw identifier for a
+/// Rust keyword.
+pub(crate) fn rust_method_name(name: &str) -> String {
+    let snake = name.to_snake_case();
+    if syn::parse_str::<syn::Ident>(&snake).is_ok() {
+        snake
+    } else {
+        format!("r#{snake}")
+    }
+}

@@ -1,0 +1,217 @@
+//! Step 2 of the pipeline: the checks a spec must pass beyond its shape,
+//! each producing a [`SpecError`] with the JSON path and the fix.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::SpecError;
+
+/// The ten system events of the protocol; no spec may declare them.
+pub const SYSTEM_EVENTS: [&str; 10] = [
+    "__connect__",
+    "__disconnect__",
+    "__ping__",
+    "__pong__",
+    "__error__",
+    "__auth_expiring__",
+    "__session_expiring__",
+    "__idle_warning__",
+    "__server_shutdown__",
+    "__refresh_auth__",
+];
+
+/// Type names the generated module defines itself.
+pub(crate) const GENERATED_TYPE_NAMES: [&str; 6] = [
+    "Handler",
+    "Service",
+    "ServerEvent",
+    "ClientEvent",
+    "META",
+    "SPEC_JSON",
+];
+
+/// Whether `name` is reserved for the protocol.
+pub fn is_reserved(name: &str) -> bool {
+    SYSTEM_EVENTS.contains(&name)
+        || (name.len() >= 4 && name.starts_with("__") && name.ends_with("__"))
+}
+
+/// Checks an event or message name.
+pub(crate) fn event_name(file: &Path, at: &str, name: &str, errors: &mut Vec<SpecError>) {
+    if is_reserved(name) {
+        errors.push(SpecError::new(
+            file,
+            at,
+            format!("`{name}` is a reserved name: the protocol's system events and every name that starts and ends with `__` belong to socketspec"),
+            format!("rename the event, e.g. `{}`", name.trim_matches('_')),
+        ));
+        return;
+    }
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | ':'));
+    if !valid {
+        errors.push(SpecError::new(
+            file,
+            at,
+            format!("`{name}` is not a valid event name"),
+            "start with a letter and use letters, digits, `_`, `.`, `-` or `:` (e.g. `send_message`)",
+        ));
+    }
+}
+
+/// A parsed room pattern: literal text and `{param}`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PatternParts {
+    pub(crate) params: Vec<String>,
+    pub(crate) literal: String,
+}
+
+/// Parses and checks a room pattern.
+pub(crate) fn room_pattern(
+    file: &Path,
+    at: &str,
+    pattern: &str,
+    errors: &mut Vec<SpecError>,
+) -> Option<PatternParts> {
+    let mut fail = |message: String, fix: &str| {
+        errors.push(SpecError::new(file, at, message, fix));
+        None
+    };
+    if pattern.is_empty() {
+        return fail(
+            "a room pattern cannot be empty".into(),
+            "name the room, e.g. `lobby` or `chat:{room}`",
+        );
+    }
+    let mut params: Vec<String> = Vec::new();
+    let mut literal = String::new();
+    let mut rest = pattern;
+    let mut last_was_param = false;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('{') {
+            let Some(end) = after.find('}') else {
+                return fail(
+                    format!("room pattern `{pattern}` has a `{{` without its `}}`"),
+                    "close the parameter: `{name}`",
+                );
+            };
+            let name = &after[..end];
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid {
+                return fail(
+                    format!(
+                        "room parameter `{{{name}}}` in `{pattern}` cannot be filled: its name is not a snake_case identifier"
+                    ),
+                    "name parameters like `{room}` or `{team_id}`",
+                );
+            }
+            if last_was_param {
+                return fail(
+                    format!(
+                        "room pattern `{pattern}` has two parameters with nothing between them, so a room name cannot be split back into them"
+                    ),
+                    "separate parameters with literal text, e.g. `{org}:{team}`",
+                );
+            }
+            if params.iter().any(|p| p == name) {
+                return fail(
+                    format!("room parameter `{{{name}}}` appears twice in `{pattern}`"),
+                    "give each parameter its own name",
+                );
+            }
+            params.push(name.to_owned());
+            rest = &after[end + 1..];
+            last_was_param = true;
+        } else {
+            let next = rest.find('{').unwrap_or(rest.len());
+            let text = &rest[..next];
+            if text.contains('}') {
+                return fail(
+                    format!("room pattern `{pattern}` has a `}}` without its `{{`"),
+                    "write parameters as `{name}`",
+                );
+            }
+            literal.push_str(text);
+            rest = &rest[next..];
+            last_was_param = false;
+        }
+    }
+    Some(PatternParts { params, literal })
+}
+
+/// Checks that `schema` is a valid JSON Schema (draft 2020-12) describing an
+/// object. `defs` are the resolved shared definitions it may reference.
+pub(crate) fn payload_schema(
+    file: &Path,
+    at: &str,
+    schema: &Value,
+    defs: &indexmap::IndexMap<String, Value>,
+    errors: &mut Vec<SpecError>,
+) {
+    if let Err(e) = jsonschema::draft202012::meta::validate(schema) {
+        errors.push(SpecError::new(
+            file,
+            format!("{at}{}", dotted(&e.instance_path().to_string())),
+            format!("invalid JSON Schema: {e}"),
+            "correct the keyword's value (JSON Schema draft 2020-12)",
+        ));
+        return;
+    }
+    let root = match schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
+        Some(name) => defs.get(name).unwrap_or(&Value::Null),
+        None => schema,
+    };
+    if root.get("type").and_then(Value::as_str) != Some("object") {
+        errors.push(SpecError::new(
+            file,
+            at,
+            "a payload schema must describe a JSON object (`\"type\": \"object\"`)",
+            "wrap the value in an object: {\"type\": \"object\", \"properties\": {\"value\": ...}}",
+        ));
+        return;
+    }
+    let mut full = schema.clone();
+    if let Some(obj) = full.as_object_mut() {
+        obj.insert(
+            "$defs".into(),
+            Value::Object(defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        );
+    }
+    if let Err(e) = jsonschema::draft202012::new(&full) {
+        errors.push(SpecError::new(
+            file,
+            format!("{at}{}", dotted(&e.schema_path().to_string())),
+            format!("the schema does not compile: {e}"),
+            "correct the keyword (e.g. a `pattern` must be a valid regular expression)",
+        ));
+    }
+}
+
+/// `/properties/x` -> `.properties.x`.
+pub(crate) fn dotted(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| crate::error::join_path("", &s.replace("~1", "/").replace("~0", "~")))
+        .map(|s| {
+            if s.starts_with('[') {
+                s
+            } else {
+                format!(".{s}")
+            }
+        })
+        .collect()
+}
