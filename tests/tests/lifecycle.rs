@@ -8,10 +8,11 @@ use socketspec_e2e::{
     ChatServer, Client, DEFAULT_TIMEOUT as T, Error, Result, assert_error, event_of,
 };
 
-/// Reads `__disconnect__` (with a string `reason`) and then the close frame;
-/// returns the close code.
+/// Reads `__disconnect__` (with a string `reason`; only `__ping__` may come
+/// first) and then the close frame; returns the close code.
 async fn expect_disconnect_then_close(client: &mut Client) -> Result<Option<u16>> {
-    let disconnect = client.recv_json(T).await?;
+    // Heartbeats may still arrive before it (the server pings every interval).
+    let disconnect = client.try_recv_non_ping(T).await?.unwrap_or_default();
     assert_eq!(event_of(&disconnect), "__disconnect__", "{disconnect}");
     assert!(disconnect["payload"]["reason"].is_string(), "{disconnect}");
     let code = client.expect_close(T).await?;
