@@ -26,7 +26,7 @@ impl OriginPolicy {
         }
         origin
             .and_then(normalize)
-            .is_some_and(|o| self.allowed.iter().any(|a| *a == o))
+            .is_some_and(|o| self.allowed.contains(&o))
     }
 }
 

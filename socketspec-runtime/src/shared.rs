@@ -76,10 +76,10 @@ impl Shared {
         if meta.guarded && !self.hooks.guard(conn, &matched).await {
             return Err(Error::permission_denied(room, "the room's guard refused"));
         }
-        if let Some(max) = meta.max_members {
-            if self.local.member_count(room) >= max as usize {
-                return Err(Error::permission_denied(room, "the room is full"));
-            }
+        if let Some(max) = meta.max_members
+            && self.local.member_count(room) >= max as usize
+        {
+            return Err(Error::permission_denied(room, "the room is full"));
         }
         Ok(self.add_member(conn, room).await)
     }

@@ -298,24 +298,24 @@ where
             }
         }
         let now = Instant::now();
-        if let Some(bucket) = &mut self.bucket {
-            if let Err(wait) = bucket.try_take(now) {
-                let (event, id) = match &decoded {
-                    Ok(m) => (Some(m.event.as_str()), m.id.as_deref()),
-                    Err(e) => (e.event.as_deref(), e.id.as_deref()),
-                };
-                let mut details = Map::new();
-                let retry_after = (wait.as_secs_f64() * 1000.0).ceil() / 1000.0;
-                details.insert("retry_after".to_owned(), json!(retry_after));
-                self.queue_error(
-                    ErrorCode::RateLimitError,
-                    event,
-                    "rate limit exceeded; the message was dropped",
-                    &details,
-                    id,
-                );
-                return None;
-            }
+        if let Some(bucket) = &mut self.bucket
+            && let Err(wait) = bucket.try_take(now)
+        {
+            let (event, id) = match &decoded {
+                Ok(m) => (Some(m.event.as_str()), m.id.as_deref()),
+                Err(e) => (e.event.as_deref(), e.id.as_deref()),
+            };
+            let mut details = Map::new();
+            let retry_after = (wait.as_secs_f64() * 1000.0).ceil() / 1000.0;
+            details.insert("retry_after".to_owned(), json!(retry_after));
+            self.queue_error(
+                ErrorCode::RateLimitError,
+                event,
+                "rate limit exceeded; the message was dropped",
+                &details,
+                id,
+            );
+            return None;
         }
         let inbound = match decoded {
             Ok(inbound) => inbound,
