@@ -42,6 +42,8 @@ impl App for Echo {
         &META
     }
 
+    // Not `async fn`: the future must be 'static, free of the borrow of `this`.
+    #[allow(clippy::manual_async_fn)]
     fn dispatch(
         _this: &Arc<Self>,
         call: Call,
