@@ -21,7 +21,7 @@
 //! In `build.rs`, compile the spec; in the crate, include the generated
 //! module and implement its `Handler` trait:
 //!
-//! ```ignore
+//! ```text
 //! socketspec_runtime::include_spec!("chat");
 //!
 //! struct Chat;
@@ -95,7 +95,7 @@ pub mod __private {
 /// Includes the code `socketspec_codegen` generated for a spec into the
 /// current module, as `pub mod <name>`.
 ///
-/// ```ignore
+/// ```text
 /// socketspec_runtime::include_spec!("chat"); // declares `pub mod chat`
 /// ```
 #[macro_export]

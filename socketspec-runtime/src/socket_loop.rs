@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -20,7 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::app::App;
-use crate::auth::{AuthRejection, HandshakeRequest, seconds_until};
+use crate::auth::{AuthRejection, BoxFuture, HandshakeRequest, seconds_until};
 use crate::call::Call;
 use crate::close::{CloseReason, code};
 use crate::connection::Connection;
@@ -77,6 +78,7 @@ pub(crate) async fn serve<A, S>(
             .rate_limit
             .map(|limit| TokenBucket::new(limit, now)),
         in_flight: Arc::new(Semaphore::new(shared.config.max_in_flight.max(1))),
+        running: FuturesUnordered::new(),
         ordered: None,
         shutdown: shared.shutdown.subscribe(),
         ws,
@@ -86,6 +88,12 @@ pub(crate) async fn serve<A, S>(
         shared,
     };
     let reason = lp.run().await;
+    // Handlers still running finish (their replies are dropped with the
+    // socket), so work a client started is not cut off halfway.
+    let mut running = std::mem::take(&mut lp.running);
+    if !running.is_empty() {
+        tokio::spawn(async move { while running.next().await.is_some() {} });
+    }
     lp.shared.leave_all(&lp.conn).await;
     lp.app.on_disconnect(&lp.conn, &reason).await;
 }
@@ -99,6 +107,11 @@ struct ConnectionLoop<A, S> {
     clock: SessionClock,
     bucket: Option<TokenBucket>,
     in_flight: Arc<Semaphore>,
+    /// Unordered handlers of this connection, polled by the loop itself
+    /// (before it reads the next frame, so a handler that broadcasts before
+    /// its first real await does so in arrival order) instead of one task
+    /// spawned per message.
+    running: FuturesUnordered<BoxFuture<'static, ()>>,
     ordered: Option<mpsc::Sender<(Call, OwnedSemaphorePermit)>>,
     shutdown: watch::Receiver<bool>,
 }
@@ -110,6 +123,7 @@ enum Wake {
     Outbound(Option<Frame>),
     Inbound(Option<Result<Message, tungstenite::Error>>),
     Timer,
+    HandlerDone,
 }
 
 impl<A, S> ConnectionLoop<A, S>
@@ -170,6 +184,7 @@ where
                         return reason;
                     }
                 }
+                Wake::HandlerDone => {}
             }
         }
     }
@@ -182,6 +197,7 @@ where
             () = self.conn.close_requested() => Wake::Close,
             Ok(()) = self.shutdown.changed(), if !*self.shutdown.borrow() => Wake::Shutdown,
             frame = self.rx.recv() => Wake::Outbound(frame),
+            Some(()) = self.running.next(), if !self.running.is_empty() => Wake::HandlerDone,
             message = self.ws.next(), if can_read => Wake::Inbound(message),
             () = sleep_until(deadline), if deadline.is_some() => Wake::Timer,
         }
@@ -391,10 +407,10 @@ where
             let _ = tx.try_send((call, permit));
         } else {
             let app = Arc::clone(&self.app);
-            tokio::spawn(async move {
+            self.running.push(Box::pin(async move {
                 run_call(app, call).await;
                 drop(permit);
-            });
+            }));
         }
     }
 
@@ -521,6 +537,7 @@ where
             tokio::select! {
                 _ = &mut drained => break,
                 () = tokio::time::sleep_until(deadline) => break,
+                Some(()) = self.running.next(), if !self.running.is_empty() => {}
                 Some(frame) = self.rx.recv() => {
                     if self.write_batch(frame).await.is_err() {
                         return "server_shutdown".to_owned();

@@ -293,11 +293,10 @@ async fn broadcasts_from_one_sender_arrive_in_order() -> Result<()> {
 }
 
 /// The strong reading of the same sentence: a burst of `send_message` from
-/// one client is broadcast in the order the client sent it. The runtime
-/// handles unordered events concurrently, so this does not hold today;
-/// ignored until PROTOCOL.md says which reading is meant.
+/// one client is broadcast in the order the client sent it, although the
+/// event is not `ordered` (the connection loop runs each handler up to its
+/// first real await before reading the next frame).
 #[tokio::test]
-#[ignore = "PROTOCOL.md ordering wording is ambiguous for unordered events; see the report"]
 async fn burst_of_messages_is_broadcast_in_send_order() -> Result<()> {
     let server = ChatServer::start(&[]);
     let (mut a, _) = connect(&server).await?;
