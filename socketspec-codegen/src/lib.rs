@@ -10,10 +10,9 @@
 //!
 //! ## In `build.rs`
 //! ```no_run
-//! fn main() {
-//!     // Writes $OUT_DIR/chat.rs; include it with `socketspec_runtime::include_spec!("chat")`.
-//!     socketspec_codegen::compile("spec/chat.json").unwrap();
-//! }
+//! // build.rs: writes $OUT_DIR/chat.rs; include it with
+//! // `socketspec_runtime::include_spec!("chat")`.
+//! socketspec_codegen::compile("spec/chat.json").unwrap();
 //! ```
 //!
 //! A spec with a mistake fails the build with a message naming the file, the

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, SpecError};
+use crate::error::{Error, SpecError, join_path};
 use crate::spec::Spec;
 
 /// Reads and parses the spec at `path`.
@@ -19,7 +19,7 @@ pub fn load(path: &Path) -> Result<Spec, Error> {
 pub fn parse(path: &Path, text: &str) -> Result<Spec, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let spec: Spec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let at = e.path().to_string();
+        let at = json_path(e.path());
         let inner = e.into_inner();
         Error::Spec(vec![describe(path, &at, &inner)])
     })?;
@@ -34,8 +34,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Spec, Error> {
     Ok(spec)
 }
 
+/// The path in the same notation as every other error (`rooms["chat:{room}"]`),
+/// up to where the parser stopped knowing it.
+fn json_path(path: &serde_path_to_error::Path) -> String {
+    let mut at = String::new();
+    for segment in path.iter() {
+        match segment {
+            serde_path_to_error::Segment::Map { key } => at = join_path(&at, key),
+            serde_path_to_error::Segment::Seq { index } => at = format!("{at}[{index}]"),
+            serde_path_to_error::Segment::Enum { variant } => at = join_path(&at, variant),
+            serde_path_to_error::Segment::Unknown => break,
+        }
+    }
+    at
+}
+
 fn describe(path: &Path, at: &str, err: &serde_json::Error) -> SpecError {
-    let at = if at == "." { "" } else { at };
     let message = err.to_string();
     let line = format!("(line {}, column {})", err.line(), err.column());
     if err.is_syntax() || err.is_eof() {
@@ -58,8 +72,18 @@ fn describe(path: &Path, at: &str, err: &serde_json::Error) -> SpecError {
         }
     } else if message.contains("missing field") {
         "add the field (see docs/spec-format.md)".to_owned()
-    } else if message.contains("duplicate key") {
-        "each name may appear once: rename or merge the two entries".to_owned()
+    } else if let Some(key) = message
+        .strip_prefix("duplicate key `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(key, _)| key)
+    {
+        let message = format!("`{key}` is declared twice {line}");
+        return SpecError::new(
+            path,
+            join_path(at, key),
+            message,
+            "each name may appear once: rename or merge the two entries",
+        );
     } else {
         "give the field the type docs/spec-format.md describes".to_owned()
     };

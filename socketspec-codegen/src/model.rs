@@ -1,6 +1,7 @@
 //! Step 3 of the pipeline: the validated model every emitter reads. Nothing
 //! after this step looks at the spec file again.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
@@ -125,6 +126,9 @@ impl Model {
         let local_defs = spec.defs.0.clone();
 
         let rooms = build_rooms(spec, file, &mut errors);
+        // Payloads whose `$ref`s did not resolve (already reported): checking
+        // their schemas would only repeat the error in other words.
+        let mut unresolved: HashSet<String> = HashSet::new();
         let mut server_events: Vec<ServerEventModel> = Vec::new();
         let mut server_origin: Vec<String> = Vec::new();
         let mut events = Vec::new();
@@ -138,6 +142,7 @@ impl Model {
                 file,
                 &local_defs,
                 &join_path(&at, "payload"),
+                &mut unresolved,
             );
             let mut emits = Vec::new();
             for (msg_name, msg) in &event.emits {
@@ -148,6 +153,7 @@ impl Model {
                     file,
                     &local_defs,
                     &join_path(&msg_at, "payload"),
+                    &mut unresolved,
                 );
                 if let Some(i) = server_event(
                     &mut server_events,
@@ -171,6 +177,7 @@ impl Model {
                     file,
                     &local_defs,
                     &join_path(&b_at, "payload"),
+                    &mut unresolved,
                 );
                 let message = server_event(
                     &mut server_events,
@@ -183,7 +190,8 @@ impl Model {
                     &mut errors,
                 );
                 let room = rooms.iter().position(|r| r.pattern == b.room);
-                if room.is_none() {
+                // A declared pattern missing from `rooms` was reported as invalid.
+                if room.is_none() && spec.rooms.get(&b.room).is_none() {
                     let declared = rooms
                         .iter()
                         .map(|r| format!("`{}`", r.pattern))
@@ -212,6 +220,7 @@ impl Model {
                     });
                 }
             }
+            check_context_methods(file, &at, event, &mut errors);
             events.push(EventModel {
                 name: name.clone(),
                 method: rust_method_name(name),
@@ -230,18 +239,27 @@ impl Model {
         let defs = resolver.defs.clone();
 
         // Schemas are checked once every `$ref` is known.
+        let broken = check_defs(file, &resolver, &defs, &mut errors);
+        let compiles = |schema: &Value| {
+            validate::direct_refs(schema)
+                .iter()
+                .all(|name| !broken.contains(name))
+        };
         for event in &events {
             let at = join_path(&join_path("events", &event.name), "payload");
-            validate::payload_schema(file, &at, &event.payload, &defs, &mut errors);
+            if unresolved.contains(&at) {
+                continue;
+            }
+            let compile = compiles(&event.payload);
+            validate::payload_schema(file, &at, &event.payload, &defs, compile, &mut errors);
         }
         for (msg, origin) in server_events.iter().zip(&server_origin) {
-            validate::payload_schema(
-                file,
-                &join_path(origin, "payload"),
-                &msg.payload,
-                &defs,
-                &mut errors,
-            );
+            let at = join_path(origin, "payload");
+            if unresolved.contains(&at) {
+                continue;
+            }
+            let compile = compiles(&msg.payload);
+            validate::payload_schema(file, &at, &msg.payload, &defs, compile, &mut errors);
         }
         check_type_names(
             file,
@@ -277,8 +295,8 @@ impl Model {
     /// validators and documents that need a standalone schema.
     pub fn standalone_schema(&self, schema: &Value) -> Value {
         let mut full = schema.clone();
-        if let Some(obj) = full.as_object_mut() {
-            if !self.defs.is_empty() {
+        if let Some(obj) = full.as_object_mut().filter(|_| !self.defs.is_empty()) {
+            {
                 let defs: Map<String, Value> = self
                     .defs
                     .iter()
@@ -291,15 +309,84 @@ impl Model {
     }
 }
 
+/// Checks every shared definition's name and schema, each definition after
+/// the ones it references, and returns the names of those that are broken
+/// (reported, or reaching one that is), so nothing repeats their errors.
+fn check_defs(
+    file: &Path,
+    resolver: &Resolver,
+    defs: &IndexMap<String, Value>,
+    errors: &mut Vec<SpecError>,
+) -> HashSet<String> {
+    let mut broken = resolver.broken.clone();
+    let mut done: HashSet<String> = HashSet::new();
+    let spec_origin = |name: &str| (file.to_owned(), join_path("$defs", name));
+    for name in defs.keys() {
+        let (origin_file, at) = resolver
+            .origin(name)
+            .cloned()
+            .unwrap_or_else(|| spec_origin(name));
+        if !validate::def_name(&origin_file, &at, name, errors) {
+            broken.insert(name.clone());
+        }
+    }
+    // Depth-first, so a definition is checked after those it references.
+    let mut stack: Vec<(String, bool)> = defs.keys().rev().map(|n| (n.clone(), false)).collect();
+    while let Some((name, expanded)) = stack.pop() {
+        if done.contains(&name) {
+            continue;
+        }
+        let Some(schema) = defs.get(&name) else {
+            continue;
+        };
+        let refs = validate::direct_refs(schema);
+        if !expanded {
+            stack.push((name.clone(), true));
+            for r in refs.iter().rev() {
+                if !done.contains(r)
+                    && defs.contains_key(r)
+                    && !stack.iter().any(|(n, e)| n == r && *e)
+                {
+                    stack.push((r.clone(), false));
+                }
+            }
+            continue;
+        }
+        done.insert(name.clone());
+        if broken.contains(&name) {
+            continue;
+        }
+        let (origin_file, at) = resolver
+            .origin(&name)
+            .cloned()
+            .unwrap_or_else(|| spec_origin(&name));
+        let ok = refs.iter().all(|r| !broken.contains(r))
+            && validate::schema_keywords(&origin_file, &at, schema, errors)
+            && validate::schema_compiles(&origin_file, &at, schema, defs, errors);
+        if !ok {
+            broken.insert(name);
+        }
+    }
+    broken
+}
+
 fn resolve_payload(
     resolver: &mut Resolver,
     payload: Option<&Value>,
     file: &Path,
     local_defs: &IndexMap<String, Value>,
     at: &str,
+    unresolved: &mut HashSet<String>,
 ) -> Value {
     match payload {
-        Some(schema) => resolver.resolve(schema, file, local_defs, at),
+        Some(schema) => {
+            let before = resolver.errors.len();
+            let resolved = resolver.resolve(schema, file, local_defs, at);
+            if resolver.errors.len() > before {
+                unresolved.insert(at.to_owned());
+            }
+            resolved
+        }
         None => serde_json::json!({"type": "object", "properties": {}}),
     }
 }
@@ -362,9 +449,29 @@ fn build_rooms(spec: &Spec, file: &Path, errors: &mut Vec<SpecError>) -> Vec<Roo
         if ident.is_empty() || ident.starts_with(|c: char| c.is_ascii_digit()) {
             ident = format!("room_{}", rooms.len());
         }
-        if let Some(other) = rooms
+        if syn::parse_str::<syn::Ident>(&ident).is_err() {
+            // A keyword (`type:{id}`): `rooms::type_(id)`, `guard_type_`.
+            ident.push('_');
+        }
+        let same_kind = |r: &RoomModel| r.params.is_empty() == parts.params.is_empty();
+        if let Some(other) = rooms.iter().find(|r| r.ident == ident && same_kind(r)) {
+            let item = if parts.params.is_empty() {
+                ident.to_uppercase()
+            } else {
+                ident.clone()
+            };
+            errors.push(SpecError::new(
+                file,
+                &at,
+                format!(
+                    "room patterns `{}` and `{pattern}` would both get the item `rooms::{item}`",
+                    other.pattern
+                ),
+                "make their literal text differ",
+            ));
+        } else if let Some(other) = rooms
             .iter()
-            .find(|r| r.ident == ident && (r.guarded && room.guarded))
+            .find(|r| r.ident == ident && r.guarded && room.guarded)
         {
             errors.push(SpecError::new(file, &at, format!("guarded patterns `{}` and `{pattern}` would both get the guard method `guard_{ident}`", other.pattern), "make their literal text differ"));
         }
@@ -391,8 +498,17 @@ fn check_type_names(
 ) {
     let mut seen: IndexMap<String, String> = IndexMap::new();
     let mut claim = |type_name: String, at: String, errors: &mut Vec<SpecError>| {
-        if GENERATED_TYPE_NAMES.contains(&type_name.as_str()) {
+        if type_name == "Self" {
+            errors.push(SpecError::new(
+                file,
+                &at,
+                "its Rust type would be named `Self`, a Rust keyword",
+                "rename it",
+            ));
+            false
+        } else if GENERATED_TYPE_NAMES.contains(&type_name.as_str()) {
             errors.push(SpecError::new(file, &at, format!("its Rust type would be named `{type_name}`, which the generated module uses itself"), "rename it"));
+            false
         } else if let Some(first) = seen.get(&type_name) {
             errors.push(SpecError::new(
                 file,
@@ -402,23 +518,69 @@ fn check_type_names(
                 ),
                 "rename one of the two",
             ));
+            false
         } else {
             seen.insert(type_name, at);
+            true
         }
     };
     for name in defs.keys() {
         claim(name.to_upper_camel_case(), join_path("$defs", name), errors);
     }
     for e in events {
-        claim(e.type_name.clone(), join_path("events", &e.name), errors);
-        claim(
-            format!("{}Cx", e.type_name),
-            join_path("events", &e.name),
-            errors,
-        );
+        // One clash is reported once, not again for the context type.
+        if claim(e.type_name.clone(), join_path("events", &e.name), errors) {
+            claim(
+                format!("{}Cx", e.type_name),
+                join_path("events", &e.name),
+                errors,
+            );
+        }
     }
     for (s, at) in server.iter().zip(server_origin) {
         claim(s.type_name.clone(), at.clone(), errors);
+    }
+}
+
+/// The context method the Rust emitter generates for a server event:
+/// `emit_message_ack`, `broadcast_new_message`.
+fn context_method(prefix: &str, name: &str) -> String {
+    format!(
+        "{prefix}_{}",
+        name.replace(['.', '-', ':'], "_").to_lowercase()
+    )
+}
+
+/// Two emits (or broadcasts) of one event must not share a context method.
+fn check_context_methods(
+    file: &Path,
+    at: &str,
+    event: &crate::spec::Event,
+    errors: &mut Vec<SpecError>,
+) {
+    let sections: [(&str, &str, Vec<&String>); 2] = [
+        ("emit", "emits", event.emits.0.keys().collect()),
+        (
+            "broadcast",
+            "broadcasts",
+            event.broadcasts.0.keys().collect(),
+        ),
+    ];
+    for (prefix, section, names) in sections {
+        for (i, name) in names.iter().enumerate() {
+            let method = context_method(prefix, name);
+            if let Some(other) = names[..i]
+                .iter()
+                .find(|o| context_method(prefix, o) == method)
+            {
+                errors.push(SpecError::new(
+                    file,
+                    join_path(&join_path(at, section), name),
+                    format!("`{other}` and `{name}` would both get the context method `{method}`"),
+                    "rename one of the two",
+                ));
+            }
+        }
     }
 }
 
@@ -445,6 +607,17 @@ fn check_method_names(file: &Path, events: &[EventModel], errors: &mut Vec<SpecE
             "dispatch",
             "guard",
         ];
+        if ["r#self", "r#Self", "r#super", "r#crate"].contains(&e.method.as_str()) {
+            errors.push(SpecError::new(
+                file,
+                join_path("events", &e.name),
+                format!(
+                    "the handler method would be named `{}`, a Rust keyword that cannot be a method name",
+                    e.method.trim_start_matches("r#")
+                ),
+                "rename the event",
+            ));
+        }
         if hook.contains(&e.method.as_str()) || e.method.starts_with("guard_") {
             errors.push(SpecError::new(file, join_path("events", &e.name), format!("the handler method `{}` would clash with a lifecycle hook or guard of the generated trait", e.method), "rename the event"));
         }

@@ -22,6 +22,8 @@ pub(crate) struct Resolver {
     pub(crate) files: Vec<PathBuf>,
     in_progress: HashSet<(PathBuf, String)>,
     pub(crate) errors: Vec<SpecError>,
+    /// Definitions whose resolution failed (already reported).
+    pub(crate) broken: HashSet<String>,
 }
 
 impl Resolver {
@@ -33,7 +35,13 @@ impl Resolver {
             files: Vec::new(),
             in_progress: HashSet::new(),
             errors: Vec::new(),
+            broken: HashSet::new(),
         }
+    }
+
+    /// The file and JSON path definition `name` came from.
+    pub(crate) fn origin(&self, name: &str) -> Option<&(PathBuf, String)> {
+        self.origin.get(name)
     }
 
     /// Resolves the spec's own `$defs`.
@@ -45,7 +53,11 @@ impl Resolver {
                 // Reserve the name first so self-references resolve.
                 self.defs.insert(name.clone(), Value::Null);
                 self.origin.insert(name.clone(), (file.clone(), at.clone()));
+                let before = self.errors.len();
                 let resolved = self.resolve(schema, &file, defs, &at);
+                if self.errors.len() > before {
+                    self.broken.insert(name.clone());
+                }
                 self.defs.insert(name.clone(), resolved);
             }
         }
@@ -263,7 +275,11 @@ impl Resolver {
         self.defs.insert(name.to_owned(), Value::Null);
         self.origin
             .insert(name.to_owned(), (file.to_owned(), join_path("$defs", name)));
+        let before = self.errors.len();
         let resolved = self.resolve(schema, file, file_defs, &join_path("$defs", name));
+        if self.errors.len() > before {
+            self.broken.insert(name.to_owned());
+        }
         self.defs.insert(name.to_owned(), resolved);
         self.in_progress.remove(&key);
         resolved_name

@@ -44,6 +44,47 @@ pub struct Spec {
     pub events: UniqueMap<Event>,
 }
 
+/// The `$id` of the format's JSON Schema (`spec/socketspec.schema.json`).
+pub const FORMAT_SCHEMA_ID: &str = "https://example.invalid/socketspec/socketspec.schema.json";
+
+/// The spec format's own JSON Schema (draft 2020-12), derived from [`Spec`].
+///
+/// This is what `spec/socketspec.schema.json` holds; a spec file that names
+/// it in `"$schema"` gets completion and checking in editors. A test fails
+/// when the checked-in copy is stale.
+pub fn format_schema() -> Value {
+    let mut settings = schemars::r#gen::SchemaSettings::draft2019_09();
+    settings.definitions_path = "#/$defs/".to_owned();
+    settings.meta_schema = Some("https://json-schema.org/draft/2020-12/schema".to_owned());
+    let root = settings.into_generator().into_root_schema_for::<Spec>();
+    let mut generated = match serde_json::to_value(root) {
+        Ok(Value::Object(map)) => map,
+        // A schemars root schema always serializes to a JSON object.
+        other => unreachable!("schemars produced a root schema that is not an object: {other:?}"),
+    };
+    let mut out = serde_json::Map::new();
+    if let Some(meta) = generated.remove("$schema") {
+        out.insert("$schema".into(), meta);
+    }
+    out.insert("$id".into(), Value::String(FORMAT_SCHEMA_ID.to_owned()));
+    generated.remove("title");
+    out.insert(
+        "title".into(),
+        Value::String("socketspec spec file".to_owned()),
+    );
+    for key in ["description", "type", "required"] {
+        if let Some(value) = generated.remove(key) {
+            out.insert(key.into(), value);
+        }
+    }
+    let defs = generated.remove("definitions");
+    out.extend(generated);
+    if let Some(defs) = defs {
+        out.insert("$defs".into(), defs);
+    }
+    Value::Object(out)
+}
+
 fn default_namespace() -> String {
     "/".to_owned()
 }
@@ -75,7 +116,8 @@ pub struct Room {
     /// `guard_<name>(conn, params...) -> bool` method for this pattern.
     #[serde(default, skip_serializing_if = "is_false")]
     pub guarded: bool,
-    /// The most members a room of this pattern may have.
+    /// The most members a room of this pattern may have (at least 1).
+    #[schemars(range(min = 1))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_members: Option<u32>,
 }
@@ -241,9 +283,8 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for UniqueMap<V> {
                 let mut map = IndexMap::new();
                 while let Some(key) = access.next_key::<String>()? {
                     if map.contains_key(&key) {
-                        return Err(de::Error::custom(format_args!(
-                            "duplicate key `{key}`: each name may appear once; rename or merge the two entries"
-                        )));
+                        // `load` turns this into "`key` is declared twice" at the key's path.
+                        return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
                     }
                     let value = access.next_value()?;
                     map.insert(key, value);

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::error::SpecError;
@@ -44,7 +45,7 @@ pub(crate) fn event_name(file: &Path, at: &str, name: &str, errors: &mut Vec<Spe
             file,
             at,
             format!("`{name}` is a reserved name: the protocol's system events and every name that starts and ends with `__` belong to socketspec"),
-            format!("rename the event, e.g. `{}`", name.trim_matches('_')),
+            format!("rename the event, e.g. `{}`", suggestion(name)),
         ));
         return;
     }
@@ -61,6 +62,35 @@ pub(crate) fn event_name(file: &Path, at: &str, name: &str, errors: &mut Vec<Spe
         ));
     }
 }
+
+/// A replacement for a reserved name: the name without its underscores.
+fn suggestion(name: &str) -> &str {
+    match name.trim_matches('_') {
+        "" => "my_event",
+        trimmed => trimmed,
+    }
+}
+
+/// Checks a `$defs` name: it becomes a Rust type name and part of a
+/// `#/$defs/Name` URI.
+pub(crate) fn def_name(file: &Path, at: &str, name: &str, errors: &mut Vec<SpecError>) -> bool {
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !valid {
+        errors.push(SpecError::new(
+            file,
+            at,
+            format!("`{name}` is not a valid definition name: it becomes a Rust type name"),
+            "start with a letter and use letters, digits, `_`, `.` or `-` (e.g. `ChatRoom`)",
+        ));
+    }
+    valid
+}
+
+/// Room parameter names the generated methods use for their own arguments.
+const TAKEN_PARAM_NAMES: [&str; 2] = ["payload", "conn"];
 
 /// A parsed room pattern: literal text and `{param}`s.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +144,14 @@ pub(crate) fn room_pattern(
                     "name parameters like `{room}` or `{team_id}`",
                 );
             }
+            if syn::parse_str::<syn::Ident>(name).is_err() || TAKEN_PARAM_NAMES.contains(&name) {
+                return fail(
+                    format!(
+                        "room parameter `{{{name}}}` in `{pattern}` cannot be filled: `{name}` is a Rust keyword or an argument name the generated methods use"
+                    ),
+                    "rename the parameter, e.g. `{room}` or `{team_id}`",
+                );
+            }
             if last_was_param {
                 return fail(
                     format!(
@@ -148,22 +186,74 @@ pub(crate) fn room_pattern(
     Some(PatternParts { params, literal })
 }
 
+/// Checks `schema`'s keywords against the draft 2020-12 meta-schema.
+pub(crate) fn schema_keywords(
+    file: &Path,
+    at: &str,
+    schema: &Value,
+    errors: &mut Vec<SpecError>,
+) -> bool {
+    match jsonschema::draft202012::meta::validate(schema) {
+        Ok(()) => true,
+        Err(e) => {
+            errors.push(SpecError::new(
+                file,
+                format!("{at}{}", dotted(&e.instance_path().to_string())),
+                format!("invalid JSON Schema: {e}"),
+                "correct the keyword's value (JSON Schema draft 2020-12)",
+            ));
+            false
+        }
+    }
+}
+
+/// Compiles `schema` with the shared definitions it reaches attached, which
+/// checks what the meta-schema cannot (regular expressions, references).
+pub(crate) fn schema_compiles(
+    file: &Path,
+    at: &str,
+    schema: &Value,
+    defs: &IndexMap<String, Value>,
+    errors: &mut Vec<SpecError>,
+) -> bool {
+    let mut full = schema.clone();
+    let reached = reachable(schema, defs);
+    if let Some(obj) = full.as_object_mut()
+        && !reached.is_empty()
+    {
+        let attached = reached
+            .iter()
+            .map(|name| (name.clone(), defs[name.as_str()].clone()))
+            .collect();
+        obj.insert("$defs".into(), Value::Object(attached));
+    }
+    match jsonschema::draft202012::new(&full) {
+        Ok(_) => true,
+        Err(e) => {
+            errors.push(SpecError::new(
+                file,
+                format!("{at}{}", dotted(&e.schema_path().to_string())),
+                format!("the schema does not compile: {e}"),
+                "correct the keyword (e.g. a `pattern` must be a valid regular expression)",
+            ));
+            false
+        }
+    }
+}
+
 /// Checks that `schema` is a valid JSON Schema (draft 2020-12) describing an
-/// object. `defs` are the resolved shared definitions it may reference.
+/// object. `defs` are the resolved shared definitions it may reference;
+/// `compile` is false when a definition it reaches is already reported as
+/// broken (compiling would only repeat that error).
 pub(crate) fn payload_schema(
     file: &Path,
     at: &str,
     schema: &Value,
-    defs: &indexmap::IndexMap<String, Value>,
+    defs: &IndexMap<String, Value>,
+    compile: bool,
     errors: &mut Vec<SpecError>,
 ) {
-    if let Err(e) = jsonschema::draft202012::meta::validate(schema) {
-        errors.push(SpecError::new(
-            file,
-            format!("{at}{}", dotted(&e.instance_path().to_string())),
-            format!("invalid JSON Schema: {e}"),
-            "correct the keyword's value (JSON Schema draft 2020-12)",
-        ));
+    if !schema_keywords(file, at, schema, errors) {
         return;
     }
     let root = match schema
@@ -183,21 +273,54 @@ pub(crate) fn payload_schema(
         ));
         return;
     }
-    let mut full = schema.clone();
-    if let Some(obj) = full.as_object_mut() {
-        obj.insert(
-            "$defs".into(),
-            Value::Object(defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        );
+    if compile {
+        schema_compiles(file, at, schema, defs, errors);
     }
-    if let Err(e) = jsonschema::draft202012::new(&full) {
-        errors.push(SpecError::new(
-            file,
-            format!("{at}{}", dotted(&e.schema_path().to_string())),
-            format!("the schema does not compile: {e}"),
-            "correct the keyword (e.g. a `pattern` must be a valid regular expression)",
-        ));
+}
+
+/// The shared definitions `schema` references directly (`#/$defs/Name`).
+pub(crate) fn direct_refs(schema: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_refs(schema, &mut out);
+    out
+}
+
+fn collect_refs(schema: &Value, out: &mut Vec<String>) {
+    match schema {
+        Value::Object(object) => {
+            for (key, value) in object {
+                match (key.as_str(), value) {
+                    ("$ref", Value::String(r)) => {
+                        if let Some(name) = r.strip_prefix("#/$defs/")
+                            && !out.iter().any(|n| n == name)
+                        {
+                            out.push(name.to_owned());
+                        }
+                    }
+                    _ => collect_refs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
     }
+}
+
+/// Every shared definition `schema` reaches, directly or through others.
+pub(crate) fn reachable(schema: &Value, defs: &IndexMap<String, Value>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut queue = direct_refs(schema);
+    while let Some(name) = queue.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        if let Some(def) = defs.get(&name) {
+            queue.extend(direct_refs(def));
+            seen.push(name);
+        }
+    }
+    seen.sort();
+    seen
 }
 
 /// `/properties/x` -> `.properties.x`.

@@ -203,8 +203,11 @@ fn payload_types(model: &Model) -> Result<TokenStream, Error> {
 
 fn with_description(schema: &Value, description: Option<&str>, fallback: &str) -> Value {
     let mut schema = schema.clone();
-    if let Some(obj) = schema.as_object_mut() {
-        if !obj.contains_key("description") {
+    if let Some(obj) = schema
+        .as_object_mut()
+        .filter(|o| !o.contains_key("description"))
+    {
+        {
             obj.insert(
                 "description".into(),
                 Value::String(description.unwrap_or(fallback).to_owned()),
