@@ -125,9 +125,9 @@ impl<'a> EventContext<'a> {
         self.call.conn.leave(room).await
     }
 
-    /// The member count of `room`.
-    pub fn member_count(&self, room: &str) -> usize {
-        self.call.shared.member_count(room)
+    /// The member count of `room` across every node.
+    pub async fn member_count(&self, room: &str) -> usize {
+        self.call.shared.cluster_count(room).await
     }
 
     /// Sends `event` to the sender, carrying the request's `id`.

@@ -72,7 +72,7 @@ pub use app::App;
 pub use auth::{
     AnyOf, ApiKeyAuth, AuthBackend, AuthRejection, BoxFuture, HandshakeRequest, JwtAuth,
 };
-pub use backend::Backend;
+pub use backend::{Backend, BackendAdapter, BackendError, RedisConfig};
 pub use call::{Call, EventContext};
 pub use config::{RateLimit, SessionConfig, SocketConfig};
 pub use connection::Connection;
@@ -81,7 +81,7 @@ pub use identity::Identity;
 pub use meta::{AppMeta, EventMeta, RoomMeta};
 pub use middleware::{Middleware, Next};
 pub use rooms::{RoomMatch, RoomPattern};
-pub use server::{Health, Server, ServerBuilder, ShutdownHandle};
+pub use server::{BuildError, Health, Server, ServerBuilder, ShutdownHandle};
 pub use validate::SchemaError;
 
 /// Re-exports generated code relies on, so user crates need not depend on

@@ -31,7 +31,19 @@ use crate::middleware::Middleware;
 use crate::origin::OriginPolicy;
 use crate::shared::Shared;
 use crate::socket_loop::{self, Admission};
+use crate::backend::BackendError;
 use crate::validate::SchemaError;
+
+/// Why a server could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A payload schema does not compile.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// The backend's configuration is invalid (e.g. a malformed Redis URL).
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
 
 /// A socketspec server for the app `A` (the generated `Service<H>`).
 ///
@@ -82,7 +94,7 @@ impl<A: App> ServerBuilder<A> {
     }
 
     /// Builds the server, compiling every payload schema once.
-    pub fn build(self) -> Result<Server<A>, SchemaError> {
+    pub fn build(self) -> Result<Server<A>, BuildError> {
         let app = Arc::new(self.app);
         let meta = app.meta();
         let origins = OriginPolicy::new(&self.config.allowed_origins);
@@ -117,6 +129,8 @@ pub struct Health {
     pub status: &'static str,
     /// The backend's name.
     pub backend: &'static str,
+    /// Whether the backend reaches its store (always true for memory).
+    pub backend_healthy: bool,
     /// Open WebSocket connections.
     pub connections: usize,
     /// Non-empty rooms on this node.
@@ -134,7 +148,7 @@ impl<A: App> Server<A> {
     }
 
     /// A server for `app` with `config` and no middleware.
-    pub fn new(app: A, config: SocketConfig) -> Result<Self, SchemaError> {
+    pub fn new(app: A, config: SocketConfig) -> Result<Self, BuildError> {
         Server::builder(app).config(config).build()
     }
 
@@ -159,6 +173,7 @@ impl<A: App> Server<A> {
                 "ok"
             },
             backend: self.shared.config.backend.name(),
+            backend_healthy: self.shared.backend_healthy(),
             connections: self.shared.connection_count(),
             rooms: self.shared.local.room_count(),
         }
@@ -173,6 +188,10 @@ impl<A: App> Server<A> {
         listener: TcpListener,
         signal: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
+        self.shared
+            .start_backend()
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let mut stop = self.shared.shutdown.subscribe();
         tokio::pin!(signal);
         loop {
@@ -192,6 +211,7 @@ impl<A: App> Server<A> {
         drop(listener);
         self.shutdown_handle().shutdown();
         self.wait_drained().await;
+        self.shared.stop_backend().await;
         Ok(())
     }
 
@@ -340,6 +360,10 @@ impl<A: App> Server<A> {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        if let Err(e) = self.shared.start_backend().await {
+            tracing::error!(error = %e, "the backend did not start");
+            return;
+        }
         let Some(slot) = ConnectionSlot::reserve(&self.shared, &self.drained) else {
             return;
         };

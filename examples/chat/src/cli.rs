@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use socketspec_runtime::{
-    AnyOf, ApiKeyAuth, AuthBackend, JwtAuth, RateLimit, SessionConfig, SocketConfig,
+    AnyOf, ApiKeyAuth, AuthBackend, Backend, JwtAuth, RedisConfig, RateLimit, SessionConfig, SocketConfig,
 };
 
 /// The socketspec chat example server.
@@ -60,11 +60,16 @@ pub struct Args {
     /// How long in-flight handlers may run after shutdown starts, in seconds.
     #[arg(long, value_name = "S", default_value = "10")]
     pub shutdown_grace: f64,
-    /// Join a cluster through Redis. Not available yet: the Redis backend
-    /// lands with the multi-node work; until then the server refuses to start
-    /// with this flag rather than silently running alone.
+    /// Join a cluster through Redis (rooms and broadcasts span nodes), e.g.
+    /// redis://127.0.0.1:6379.
     #[arg(long, value_name = "URL")]
     pub redis: Option<String>,
+    /// Prefix of every Redis key and channel (several apps can share one Redis).
+    #[arg(long, value_name = "P", default_value = "socketspec")]
+    pub redis_prefix: String,
+    /// Seconds a crashed node's memberships survive in Redis.
+    #[arg(long, value_name = "S", default_value = "30")]
+    pub redis_key_ttl: f64,
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, String> {
@@ -75,9 +80,6 @@ fn seconds(name: &str, value: f64) -> Result<Duration, String> {
 impl Args {
     /// The server configuration the flags describe.
     pub fn config(&self) -> Result<SocketConfig, String> {
-        if self.redis.is_some() {
-            return Err("--redis is not available yet in this version (the Redis backend is not built); run without it for a single node".to_owned());
-        }
         let mut auth: Vec<Arc<dyn AuthBackend>> = Vec::new();
         if let Some(secret) = &self.jwt_secret {
             auth.push(Arc::new(
@@ -97,10 +99,15 @@ impl Args {
             .as_deref()
             .map(parse_rate_limit)
             .transpose()?;
+        let backend = match &self.redis {
+            Some(url) => Backend::Redis(RedisConfig::new(url).key_prefix(&self.redis_prefix)),
+            None => Backend::Memory,
+        };
         Ok(SocketConfig {
             docs: self.docs,
             docs_access_token: self.docs_token.clone(),
             auth,
+            backend,
             allowed_origins: if self.allowed_origins.is_empty() {
                 vec!["*".to_owned()]
             } else {
@@ -115,7 +122,7 @@ impl Args {
                 max_duration: seconds("max-duration", self.max_duration)?,
                 warning_window: seconds("warning-window", self.warning_window)?,
                 token_refresh_window: seconds("token-refresh-window", self.token_refresh_window)?,
-                ..SessionConfig::default()
+                redis_key_ttl: seconds("redis-key-ttl", self.redis_key_ttl)?,
             },
             shutdown_grace: seconds("shutdown-grace", self.shutdown_grace)?,
             ..SocketConfig::default()
