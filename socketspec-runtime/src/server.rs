@@ -25,13 +25,13 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use crate::app::App;
 use crate::auth::HandshakeRequest;
+use crate::backend::BackendError;
 use crate::config::SocketConfig;
 use crate::docs;
 use crate::middleware::Middleware;
 use crate::origin::OriginPolicy;
 use crate::shared::Shared;
 use crate::socket_loop::{self, Admission};
-use crate::backend::BackendError;
 use crate::validate::SchemaError;
 
 /// Why a server could not be built.
@@ -205,7 +205,7 @@ impl<A: App> Server<A> {
                     }
                 },
                 () = &mut signal => break,
-                _ = stop.wait_for(|s| *s) => break,
+                () = shutdown_requested(&mut stop) => break,
             }
         }
         drop(listener);
@@ -387,6 +387,12 @@ impl<A: App> Server<A> {
         .await;
         drop(slot);
     }
+}
+
+/// Resolves once a shutdown was requested. A function of its own so that the
+/// `watch::Ref` it reads is dropped inside it: `serve` stays `Send`.
+async fn shutdown_requested(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// The WebSocket layer's limits: small buffers by default, and a hard cap
