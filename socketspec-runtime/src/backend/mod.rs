@@ -54,14 +54,17 @@ impl Backend {
 #[error("backend unavailable: {0}")]
 pub struct BackendError(pub String);
 
+/// Delivers a frame to this node's members of a room, except one connection.
+type DeliverFn = dyn Fn(&str, Option<&str>, Frame) + Send + Sync;
+
 /// Delivers broadcasts that arrive from other nodes to this node's members.
 #[derive(Clone)]
 pub struct Inbox {
-    deliver: Arc<dyn Fn(&str, Option<&str>, Frame) + Send + Sync>,
+    deliver: Arc<DeliverFn>,
 }
 
 impl Inbox {
-    pub(crate) fn new(deliver: Arc<dyn Fn(&str, Option<&str>, Frame) + Send + Sync>) -> Self {
+    pub(crate) fn new(deliver: Arc<DeliverFn>) -> Self {
         Inbox { deliver }
     }
 
@@ -84,13 +87,22 @@ pub trait BackendAdapter: Send + Sync + 'static {
 
     /// This node now has `local_members` members in `room`; returns the
     /// cluster-wide member count.
-    fn set_local_members<'a>(&'a self, room: &'a str, local_members: usize) -> BoxFuture<'a, Result<usize, BackendError>>;
+    fn set_local_members<'a>(
+        &'a self,
+        room: &'a str,
+        local_members: usize,
+    ) -> BoxFuture<'a, Result<usize, BackendError>>;
 
     /// The cluster-wide member count of `room`.
     fn member_count<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<usize, BackendError>>;
 
     /// Sends `frame` to the members of `room` on every other node.
-    fn publish<'a>(&'a self, room: &'a str, except: Option<&'a str>, frame: &'a Frame) -> BoxFuture<'a, Result<(), BackendError>>;
+    fn publish<'a>(
+        &'a self,
+        room: &'a str,
+        except: Option<&'a str>,
+        frame: &'a Frame,
+    ) -> BoxFuture<'a, Result<(), BackendError>>;
 
     /// Whether the backend currently reaches its store.
     fn healthy(&self) -> bool;
