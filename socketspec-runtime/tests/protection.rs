@@ -2,63 +2,18 @@
 //! 10 MB frame, and a flood from a rate-limited client.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::future::Future;
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use socketspec_runtime::{
-    App, AppMeta, Call, EventMeta, RateLimit, Result, Server, SessionConfig, SocketConfig,
-};
+use socketspec_runtime::{RateLimit, Server, SocketConfig};
+use support::{Echo, timers_off as quiet};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-struct Echo;
-
-static EVENTS: [EventMeta; 1] = [EventMeta {
-    name: "echo",
-    ordered: false,
-    executor: false,
-    payload_schema: r#"{"type":"object"}"#,
-}];
-
-static META: AppMeta = AppMeta {
-    title: "protection",
-    version: "1",
-    namespace: "/",
-    events: &EVENTS,
-    rooms: &[],
-    spec_json: "{}",
-    docs_html: "",
-    asyncapi_json: "{}",
-};
-
-impl App for Echo {
-    fn meta(&self) -> &'static AppMeta {
-        &META
-    }
-
-    // Not `async fn`: the future must be 'static, free of the borrow of `this`.
-    #[allow(clippy::manual_async_fn)]
-    fn dispatch(
-        _this: &Arc<Self>,
-        call: Call,
-    ) -> impl Future<Output = Result<()>> + Send + 'static {
-        async move { call.context().emit_raw("echo_reply", call.payload()).await }
-    }
-}
-
-fn quiet() -> SessionConfig {
-    SessionConfig {
-        heartbeat_interval: Duration::ZERO,
-        idle_timeout: Duration::ZERO,
-        max_duration: Duration::ZERO,
-        ..SessionConfig::default()
-    }
-}
 
 /// Starts a server on port 0; returns its address.
 async fn start(config: SocketConfig) -> String {

@@ -2,55 +2,19 @@
 //! connection loop over an in-process byte stream.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::future::Future;
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use socketspec_runtime::{
-    App, AppMeta, Call, EventMeta, HandshakeRequest, Result, Server, SessionConfig, SocketConfig,
-};
+use socketspec_runtime::{HandshakeRequest, Server, SessionConfig, SocketConfig};
+use support::{Echo, timers_off as off};
 use tokio::io::DuplexStream;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
-
-struct Echo;
-
-static EVENTS: [EventMeta; 1] = [EventMeta {
-    name: "echo",
-    ordered: false,
-    executor: false,
-    payload_schema: r#"{"type":"object"}"#,
-}];
-
-static META: AppMeta = AppMeta {
-    title: "timers",
-    version: "1",
-    namespace: "/",
-    events: &EVENTS,
-    rooms: &[],
-    spec_json: "{}",
-    docs_html: "",
-    asyncapi_json: "{}",
-};
-
-impl App for Echo {
-    fn meta(&self) -> &'static AppMeta {
-        &META
-    }
-
-    // Not `async fn`: the future must be 'static, free of the borrow of `this`.
-    #[allow(clippy::manual_async_fn)]
-    fn dispatch(
-        _this: &Arc<Self>,
-        call: Call,
-    ) -> impl Future<Output = Result<()>> + Send + 'static {
-        async move { call.context().emit_raw("echo_reply", call.payload()).await }
-    }
-}
 
 type Client = WebSocketStream<DuplexStream>;
 
@@ -80,18 +44,6 @@ async fn next(ws: &mut Client) -> std::result::Result<Value, Option<u16>> {
             Some(Ok(_)) => continue,
             _ => return Err(None),
         }
-    }
-}
-
-fn off() -> SessionConfig {
-    SessionConfig {
-        heartbeat_interval: Duration::ZERO,
-        heartbeat_timeout: Duration::ZERO,
-        idle_timeout: Duration::ZERO,
-        max_duration: Duration::ZERO,
-        warning_window: Duration::from_secs(60),
-        token_refresh_window: Duration::from_secs(60),
-        ..SessionConfig::default()
     }
 }
 
