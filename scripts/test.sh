@@ -15,6 +15,35 @@ need() {
 }
 need cargo "install Rust with rustup (https://rustup.rs)"
 
+# The TypeScript client tests (tests/tests/typescript_client.rs) compile with
+# the TypeScript pinned in tests/ts/package-lock.json and run with Node 20+.
+need node "install Node.js 20 or later with npm (e.g. apt-get install nodejs npm)"
+need npm "install npm (e.g. apt-get install npm)"
+if [ tests/ts/package-lock.json -nt tests/ts/node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --prefix tests/ts
+fi
+
+# The docs page's browser test (tests/tests/docs_browser.rs) drives Debian's
+# Chromium with playwright-core, and the AsyncAPI export is validated against
+# the official schema from @asyncapi/specs: both pinned in
+# tests/browser/package-lock.json.
+if [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --prefix tests/browser
+fi
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "scripts/test.sh: installing Debian's chromium and chromium-driver for the docs browser test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+  else
+    echo "scripts/test.sh: the docs browser test needs Chromium at $CHROMIUM:" \
+      "install it (as root: apt-get install -y chromium chromium-driver) or set CHROMIUM" >&2
+    exit 1
+  fi
+fi
+export CHROMIUM
+
 # Build the chat server once up front so the end-to-end tests start it quickly.
 cargo build -p chat-example --bin chat-server
 

@@ -90,6 +90,9 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     module: Option<String>,
     quiet: bool,
+    docs_out: Option<PathBuf>,
+    asyncapi_out: Option<PathBuf>,
+    typescript_out: Option<PathBuf>,
 }
 
 impl Builder {
@@ -115,6 +118,28 @@ impl Builder {
     /// Do not print `cargo:` lines (when not running inside `build.rs`).
     pub fn quiet(mut self, quiet: bool) -> Self {
         self.quiet = quiet;
+        self
+    }
+
+    /// Also writes the docs page (one self-contained HTML file) to `path`,
+    /// e.g. to publish it with the rest of a site. The generated module
+    /// holds it either way, as `DOCS_HTML`.
+    pub fn docs_out(mut self, path: impl Into<PathBuf>) -> Self {
+        self.docs_out = Some(path.into());
+        self
+    }
+
+    /// Also writes the AsyncAPI 3.0 document (JSON) to `path`. The generated
+    /// module holds it either way, as `ASYNCAPI_JSON`.
+    pub fn asyncapi_out(mut self, path: impl Into<PathBuf>) -> Self {
+        self.asyncapi_out = Some(path.into());
+        self
+    }
+
+    /// Also writes the TypeScript client (one self-contained `.ts` file, no
+    /// runtime dependencies) to `path`, e.g. `web/src/chat.ts`.
+    pub fn typescript_out(mut self, path: impl Into<PathBuf>) -> Self {
+        self.typescript_out = Some(path.into());
         self
     }
 
@@ -156,6 +181,15 @@ impl Builder {
         })?;
         let rust_file = out_dir.join(format!("{module}.rs"));
         write_if_changed(&rust_file, &source)?;
+        if let Some(path) = &self.docs_out {
+            write_creating_dirs(path, &emit::docs::render(&model)?)?;
+        }
+        if let Some(path) = &self.asyncapi_out {
+            write_creating_dirs(path, &emit::asyncapi::to_json(&model)?)?;
+        }
+        if let Some(path) = &self.typescript_out {
+            write_creating_dirs(path, &emit::typescript::render(&model)?)?;
+        }
         Ok(Generated {
             module,
             rust_file,
@@ -163,10 +197,26 @@ impl Builder {
         })
     }
 
-    /// Renders the Rust module for a validated model.
+    /// Renders the Rust module for a validated model, with the docs page and
+    /// the AsyncAPI document embedded as `DOCS_HTML` and `ASYNCAPI_JSON`.
     pub fn render(&self, model: &Model, module: &str) -> Result<String, Error> {
-        emit::rust::render(model, module, &emit::rust::Extras::default())
+        let extras = emit::rust::Extras {
+            docs_html: emit::docs::render(model)?,
+            asyncapi_json: emit::asyncapi::to_json(model)?,
+        };
+        emit::rust::render(model, module, &extras)
     }
+}
+
+/// [`write_if_changed`], creating the file's directory first.
+fn write_creating_dirs(path: &Path, contents: &str) -> Result<(), Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    write_if_changed(path, contents)
 }
 
 /// Writes `contents` unless the file already holds exactly that, so an

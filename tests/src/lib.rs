@@ -207,10 +207,16 @@ impl ChatServer {
 
     /// Like [`ChatServer::start`], returning the error instead of panicking.
     pub fn try_start(args: &[&str]) -> Result<ChatServer> {
+        ChatServer::try_start_on("127.0.0.1:0", args)
+    }
+
+    /// Starts the server with `--bind bind` (e.g. the address of a server
+    /// that was stopped, to restart it on the same port) followed by `args`.
+    pub fn try_start_on(bind: &str, args: &[&str]) -> Result<ChatServer> {
         let binary = chat_server_binary()?;
         let mut child = Command::new(&binary)
             .arg("--bind")
-            .arg("127.0.0.1:0")
+            .arg(bind)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,27 +1,18 @@
-//! The `socketspec` command line: check a spec.
+//! The `socketspec` command line:
+//!
+//! ```text
+//! socketspec check SPEC
+//! socketspec docs SPEC [-o page.html]
+//! socketspec asyncapi SPEC [-o FILE] [--yaml]
+//! socketspec client --lang ts|rust SPEC [-o FILE]
+//! socketspec init DIR
+//! ```
+//!
+//! Install it with `cargo install --path socketspec-codegen`.
 
-use std::process::ExitCode;
+#[path = "../cli/mod.rs"]
+mod cli;
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [cmd, spec] if cmd == "check" => match socketspec_codegen::check(spec) {
-            Ok(model) => {
-                println!(
-                    "{spec}: ok ({} events, {} rooms)",
-                    model.events.len(),
-                    model.rooms.len()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::FAILURE
-            }
-        },
-        _ => {
-            eprintln!("usage: socketspec check SPEC");
-            ExitCode::from(2)
-        }
-    }
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

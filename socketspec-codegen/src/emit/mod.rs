@@ -1,4 +1,9 @@
 //! Step 4 of the pipeline: emitters. Each reads the validated
 //! [`Model`](crate::model::Model) and writes one output.
 
+pub mod asyncapi;
+pub mod docs;
+pub mod example;
+pub mod protocol;
 pub mod rust;
+pub mod typescript;

@@ -544,6 +544,8 @@ fn service(model: &Model) -> TokenStream {
                 room: &::socketspec_runtime::RoomMatch<'_>,
             ) -> impl ::core::future::Future<Output = bool> + Send {
                 async move {
+                    // Unused when the spec guards no room.
+                    let _ = conn;
                     match room.pattern_index {
                         #(#guard_arms)*
                         _ => true,

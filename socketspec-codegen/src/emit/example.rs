@@ -1,0 +1,696 @@
+//! Example payloads generated from JSON Schemas, for the docs page's "try it"
+//! editors and the AsyncAPI document's message examples.
+//!
+//! The generator respects `const`, `enum`, `default` and `examples`, string
+//! lengths, formats and (simple) patterns, numeric bounds and `multipleOf`,
+//! and array sizes; it picks values a person would recognise from the
+//! property's name (`room` -> `"general"`, `text` -> `"Hello, world!"`).
+//! Every string it proposes is checked against the schema with `jsonschema`,
+//! so an unusual pattern falls back to a sample drawn from the pattern
+//! itself.
+//!
+//! ```
+//! use serde_json::json;
+//! let model = socketspec_codegen::check_str("api.json", r#"{
+//!     "socketspec": "1", "info": {"title": "T", "version": "1"},
+//!     "events": {"join": {"payload": {"type": "object", "required": ["room"],
+//!         "properties": {"room": {"type": "string", "pattern": "^[a-z]{1,8}$"}}}}}
+//! }"#).unwrap();
+//! let example = socketspec_codegen::emit::example::example(&model, &model.events[0].payload);
+//! assert_eq!(example, json!({"room": "general"}));
+//! ```
+
+use indexmap::IndexMap;
+use serde_json::{Map, Number, Value, json};
+
+use crate::model::Model;
+
+/// How deep nested (or recursive) schemas are followed.
+const MAX_DEPTH: usize = 8;
+
+/// An example value for `schema`, whose `$ref`s point into the model's
+/// shared definitions.
+pub fn example(model: &Model, schema: &Value) -> Value {
+    example_with_defs(&model.defs, schema)
+}
+
+/// An example value for `schema`, whose `$ref`s (`#/$defs/Name`) point into
+/// `defs`.
+pub fn example_with_defs(defs: &IndexMap<String, Value>, schema: &Value) -> Value {
+    Generator {
+        defs,
+        trail: std::cell::RefCell::new(Vec::new()),
+    }
+    .value(schema, "", 0, false)
+}
+
+struct Generator<'a> {
+    defs: &'a IndexMap<String, Value>,
+    /// The definitions being expanded, outermost first: a `$ref` back into
+    /// one of them is recursion.
+    trail: std::cell::RefCell<Vec<String>>,
+}
+
+impl Generator<'_> {
+    /// Follows a `$ref` chain to the schema it names.
+    fn deref<'s>(&'s self, mut schema: &'s Value) -> &'s Value {
+        for _ in 0..MAX_DEPTH {
+            let Some(target) = schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .and_then(|name| self.defs.get(name))
+            else {
+                break;
+            };
+            schema = target;
+        }
+        schema
+    }
+
+    /// An example for `schema`. `minimal` (inside a recursive definition):
+    /// only required properties and the fewest array items, so the example
+    /// stays finite.
+    fn value(&self, schema: &Value, name: &str, depth: usize, minimal: bool) -> Value {
+        let entered = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .map(str::to_owned);
+        let Some(def) = entered else {
+            return self.value_inner(schema, name, depth, minimal);
+        };
+        let recursive = self.trail.borrow().contains(&def);
+        self.trail.borrow_mut().push(def);
+        let value = self.value_inner(schema, name, depth, minimal || recursive);
+        self.trail.borrow_mut().pop();
+        value
+    }
+
+    fn value_inner(&self, schema: &Value, name: &str, depth: usize, minimal: bool) -> Value {
+        let schema = self.deref(schema);
+        let Some(obj) = schema.as_object() else {
+            // `true` or `{}`-like: anything goes.
+            return Value::Null;
+        };
+        if depth > MAX_DEPTH {
+            return Value::Null;
+        }
+        if let Some(v) = obj.get("const") {
+            return v.clone();
+        }
+        if let Some(first) = obj
+            .get("examples")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
+            return first.clone();
+        }
+        if let Some(v) = obj.get("default") {
+            return v.clone();
+        }
+        if let Some(first) = obj
+            .get("enum")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find(|v| !v.is_null()).or(a.first()))
+        {
+            return first.clone();
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(alts) = obj.get(key).and_then(Value::as_array) {
+                let pick = alts
+                    .iter()
+                    .find(|a| !is_null_type(self.deref(a)))
+                    .or(alts.first());
+                if let Some(alt) = pick {
+                    return self.merge_siblings(
+                        obj,
+                        key,
+                        self.value(alt, name, depth + 1, minimal),
+                        minimal,
+                    );
+                }
+            }
+        }
+        if let Some(parts) = obj.get("allOf").and_then(Value::as_array) {
+            let mut merged = Value::Null;
+            for part in parts {
+                merged = merge(merged, self.value(part, name, depth + 1, minimal));
+            }
+            return self.merge_siblings(obj, "allOf", merged, minimal);
+        }
+        match primary_type(obj) {
+            Some("object") => self.object(obj, depth, minimal),
+            Some("array") => self.array(obj, name, depth, minimal),
+            Some("string") => self.string(schema, obj, name),
+            Some("integer") => integer(obj, name),
+            Some("number") => number(obj, name),
+            Some("boolean") => Value::Bool(true),
+            Some("null") => Value::Null,
+            _ => Value::Null,
+        }
+    }
+
+    /// `{"allOf": [...], "properties": {...}}`: the keywords beside the
+    /// combinator add to the example.
+    fn merge_siblings(
+        &self,
+        obj: &Map<String, Value>,
+        combinator: &str,
+        base: Value,
+        minimal: bool,
+    ) -> Value {
+        let mut rest = obj.clone();
+        rest.remove(combinator);
+        if rest.contains_key("properties") || primary_type(&rest) == Some("object") {
+            merge(base, self.object(&rest, 1, minimal))
+        } else {
+            base
+        }
+    }
+
+    fn object(&self, obj: &Map<String, Value>, depth: usize, minimal: bool) -> Value {
+        let required: Vec<&str> = obj
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut out = Map::new();
+        if let Some(props) = obj.get("properties").and_then(Value::as_object) {
+            for (key, sub) in props {
+                if minimal && !required.contains(&key.as_str()) {
+                    continue;
+                }
+                out.insert(key.clone(), self.value(sub, key, depth + 1, minimal));
+            }
+        }
+        // Required keys with no property schema still need a value.
+        for key in required {
+            out.entry(key.to_owned()).or_insert(Value::Null);
+        }
+        Value::Object(out)
+    }
+
+    fn array(&self, obj: &Map<String, Value>, name: &str, depth: usize, minimal: bool) -> Value {
+        let singular = name.strip_suffix('s').unwrap_or(name);
+        let mut items: Vec<Value> = Vec::new();
+        if let Some(prefix) = obj.get("prefixItems").and_then(Value::as_array) {
+            items.extend(
+                prefix
+                    .iter()
+                    .map(|p| self.value(p, singular, depth + 1, minimal)),
+            );
+        }
+        let min = obj.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+        let max = obj.get("maxItems").and_then(Value::as_u64);
+        let item_schema = obj.get("items").filter(|i| i.is_object());
+        // An item that would re-enter a definition being expanded: as few
+        // as allowed.
+        let reenters = item_schema
+            .and_then(|i| i.get("$ref"))
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .is_some_and(|d| self.trail.borrow().iter().any(|t| t == d));
+        let wanted = if minimal || reenters {
+            min
+        } else {
+            min.max(1).min(max.unwrap_or(u64::MAX))
+        };
+        while (items.len() as u64) < wanted {
+            let Some(schema) = item_schema else { break };
+            items.push(self.value(schema, singular, depth + 1, minimal));
+        }
+        Value::Array(items)
+    }
+
+    fn string(&self, schema: &Value, obj: &Map<String, Value>, name: &str) -> Value {
+        let min = obj.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let max = obj
+            .get("maxLength")
+            .and_then(Value::as_u64)
+            .map(|m| m as usize);
+        let mut candidates: Vec<String> = Vec::new();
+        if let Some(format) = obj.get("format").and_then(Value::as_str) {
+            candidates.extend(format_example(format).map(str::to_owned));
+        }
+        candidates.push(name_hint(name).to_owned());
+        if let Some(pattern) = obj.get("pattern").and_then(Value::as_str) {
+            candidates.push(sample_pattern(pattern));
+        }
+        candidates.extend(["example", "general", "abc", "a", "1", "A1"].map(str::to_owned));
+        let fitted: Vec<String> = candidates.iter().map(|c| fit_length(c, min, max)).collect();
+        let validator = self.validator(schema);
+        let pick = fitted
+            .iter()
+            .find(|c| {
+                validator
+                    .as_ref()
+                    .is_none_or(|v| v.is_valid(&Value::String((*c).clone())))
+            })
+            .or(fitted.first());
+        Value::String(pick.cloned().unwrap_or_default())
+    }
+
+    /// A validator for a string schema, its shared definitions attached.
+    fn validator(&self, schema: &Value) -> Option<jsonschema::Validator> {
+        let mut full = schema.clone();
+        if let Some(obj) = full.as_object_mut() {
+            let defs: Map<String, Value> = self
+                .defs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            obj.insert("$defs".into(), Value::Object(defs));
+        }
+        jsonschema::draft202012::new(&full).ok()
+    }
+}
+
+fn is_null_type(schema: &Value) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("null")
+}
+
+/// The schema's type: its `type` (the first non-null one of a list), or
+/// what its keywords imply.
+fn primary_type(obj: &Map<String, Value>) -> Option<&str> {
+    match obj.get("type") {
+        Some(Value::String(t)) => Some(t.as_str()),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .or(Some("null")),
+        _ if obj.contains_key("properties") || obj.contains_key("required") => Some("object"),
+        _ if obj.contains_key("items") || obj.contains_key("prefixItems") => Some("array"),
+        _ if obj.contains_key("pattern")
+            || obj.contains_key("minLength")
+            || obj.contains_key("maxLength")
+            || obj.contains_key("format") =>
+        {
+            Some("string")
+        }
+        _ if obj.contains_key("minimum") || obj.contains_key("maximum") => Some("number"),
+        _ => None,
+    }
+}
+
+fn merge(a: Value, b: Value) -> Value {
+    match (a, b) {
+        (Value::Object(mut a), Value::Object(b)) => {
+            for (k, v) in b {
+                a.entry(k).or_insert(v);
+            }
+            Value::Object(a)
+        }
+        (Value::Null, b) => b,
+        (a, _) => a,
+    }
+}
+
+/// A value a person would recognise for a property of this name.
+fn name_hint(name: &str) -> &'static str {
+    let n = name.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if has(&["email"]) {
+        "alice@example.com"
+    } else if has(&["room", "channel", "topic"]) {
+        "general"
+    } else if has(&["section"]) {
+        "ops"
+    } else if has(&["text", "message", "body", "content", "comment"]) {
+        "Hello, world!"
+    } else if has(&["title", "subject"]) {
+        "Hello"
+    } else if has(&["user", "name", "from", "sender", "author", "to"]) {
+        "alice"
+    } else if has(&["token", "key", "secret"]) {
+        "your-token"
+    } else if has(&["lang", "locale"]) {
+        "en"
+    } else if has(&["color", "colour"]) {
+        "blue"
+    } else if has(&["role"]) {
+        "member"
+    } else if has(&["status", "state"]) {
+        "ok"
+    } else if n == "id" || n.ends_with("_id") || n.ends_with("id") {
+        "abc123"
+    } else if has(&["data", "value", "payload"]) {
+        "hello"
+    } else {
+        "example"
+    }
+}
+
+fn format_example(format: &str) -> Option<&'static str> {
+    Some(match format {
+        "date-time" => "2025-01-01T12:00:00Z",
+        "date" => "2025-01-01",
+        "time" => "12:00:00Z",
+        "duration" => "PT1M",
+        "email" | "idn-email" => "alice@example.com",
+        "hostname" | "idn-hostname" => "example.com",
+        "ipv4" => "192.0.2.1",
+        "ipv6" => "2001:db8::1",
+        "uuid" => "3f1c5c2e-8d4b-4f7a-9a1e-2b6c7d8e9f01",
+        "uri" | "iri" | "uri-reference" | "iri-reference" => "urn:example:resource",
+        "json-pointer" => "/example",
+        "regex" => "^[a-z]+$",
+        _ => return None,
+    })
+}
+
+/// `text` padded (by repeating it) to `min` characters and cut to `max`.
+fn fit_length(text: &str, min: usize, max: Option<usize>) -> String {
+    let mut out: String = text.to_owned();
+    if out.is_empty() {
+        out.push('a');
+    }
+    while out.chars().count() < min {
+        out.push_str(if text.is_empty() { "a" } else { text });
+    }
+    if let Some(max) = max {
+        out = out.chars().take(max.max(min)).collect();
+    }
+    out
+}
+
+fn integer(obj: &Map<String, Value>, name: &str) -> Value {
+    let n = name.to_ascii_lowercase();
+    let preferred: i64 = if n.contains("delay") || n.contains("timeout") || n.ends_with("_ms") {
+        100
+    } else if n.contains("port") {
+        8080
+    } else if n.contains("limit") || n.contains("size") {
+        10
+    } else if n.contains("age") {
+        30
+    } else {
+        1
+    };
+    let lo = obj
+        .get("minimum")
+        .and_then(Value::as_f64)
+        .or_else(|| {
+            obj.get("exclusiveMinimum")
+                .and_then(Value::as_f64)
+                .map(|m| m.floor() + 1.0)
+        })
+        .map(|m| m.ceil() as i64);
+    let hi = obj
+        .get("maximum")
+        .and_then(Value::as_f64)
+        .or_else(|| {
+            obj.get("exclusiveMaximum")
+                .and_then(Value::as_f64)
+                .map(|m| m.ceil() - 1.0)
+        })
+        .map(|m| m.floor() as i64);
+    let mut v = preferred;
+    if let Some(lo) = lo {
+        v = v.max(lo);
+    }
+    if let Some(hi) = hi {
+        v = v.min(hi);
+    }
+    if let Some(step) = obj
+        .get("multipleOf")
+        .and_then(Value::as_f64)
+        .filter(|s| *s >= 1.0)
+    {
+        let step = step as i64;
+        if step > 0 && v % step != 0 {
+            let up = v + (step - v.rem_euclid(step));
+            v = if hi.is_none_or(|hi| up <= hi) {
+                up
+            } else {
+                v - v.rem_euclid(step)
+            };
+        }
+    }
+    json!(v)
+}
+
+fn number(obj: &Map<String, Value>, name: &str) -> Value {
+    let preferred: f64 = if name.to_ascii_lowercase().contains("price") {
+        9.99
+    } else {
+        1.5
+    };
+    let mut v = preferred;
+    if let Some(lo) = obj.get("minimum").and_then(Value::as_f64) {
+        v = v.max(lo);
+    }
+    if let Some(lo) = obj.get("exclusiveMinimum").and_then(Value::as_f64)
+        && v <= lo
+    {
+        v = lo + 1.0;
+    }
+    if let Some(hi) = obj.get("maximum").and_then(Value::as_f64) {
+        v = v.min(hi);
+    }
+    if let Some(hi) = obj.get("exclusiveMaximum").and_then(Value::as_f64)
+        && v >= hi
+    {
+        v = hi - 0.5;
+    }
+    if let Some(step) = obj
+        .get("multipleOf")
+        .and_then(Value::as_f64)
+        .filter(|s| *s > 0.0)
+    {
+        v = (v / step).ceil() * step;
+    }
+    Number::from_f64(v).map_or(Value::Null, Value::Number)
+}
+
+/// A string matching a simple regular expression: literals, classes, the
+/// usual escapes, groups with alternatives (the first is taken) and
+/// quantifiers (their minimum, at least once for `*` and `{0,n}` when that
+/// keeps the sample readable). Good enough for identifiers and codes; the
+/// caller checks the result against the schema.
+pub fn sample_pattern(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut pos = 0;
+    sample_alternatives(&chars, &mut pos)
+}
+
+fn sample_alternatives(chars: &[char], pos: &mut usize) -> String {
+    let first = sample_sequence(chars, pos);
+    // Skip the other alternatives of this group.
+    while *pos < chars.len() && chars[*pos] == '|' {
+        *pos += 1;
+        let _ = sample_sequence(chars, pos);
+    }
+    first
+}
+
+fn sample_sequence(chars: &[char], pos: &mut usize) -> String {
+    let mut out = String::new();
+    while *pos < chars.len() {
+        let c = chars[*pos];
+        let atom: String = match c {
+            '|' | ')' => break,
+            '^' | '$' => {
+                *pos += 1;
+                continue;
+            }
+            '(' => {
+                *pos += 1;
+                if chars.get(*pos) == Some(&'?') {
+                    // (?:...), (?i) and the like: skip the flag part.
+                    while *pos < chars.len() && chars[*pos] != ':' && chars[*pos] != ')' {
+                        *pos += 1;
+                    }
+                    if chars.get(*pos) == Some(&':') {
+                        *pos += 1;
+                    }
+                }
+                let inner = sample_alternatives(chars, pos);
+                if chars.get(*pos) == Some(&')') {
+                    *pos += 1;
+                }
+                inner
+            }
+            '[' => {
+                *pos += 1;
+                sample_class(chars, pos).to_string()
+            }
+            '\\' => {
+                *pos += 1;
+                let e = chars.get(*pos).copied().unwrap_or('\\');
+                *pos += 1;
+                match e {
+                    'd' => "1".into(),
+                    'w' => "a".into(),
+                    's' => " ".into(),
+                    'D' | 'W' | 'S' => "-".into(),
+                    'n' => "\n".into(),
+                    't' => "\t".into(),
+                    other => other.to_string(),
+                }
+            }
+            '.' => {
+                *pos += 1;
+                "a".into()
+            }
+            other => {
+                *pos += 1;
+                other.to_string()
+            }
+        };
+        let times = quantifier(chars, pos);
+        for _ in 0..times {
+            out.push_str(&atom);
+        }
+    }
+    out
+}
+
+/// The character a class `[...]` yields; `pos` is just past the `[`.
+fn sample_class(chars: &[char], pos: &mut usize) -> char {
+    let negated = chars.get(*pos) == Some(&'^');
+    if negated {
+        *pos += 1;
+    }
+    let mut members: Vec<(char, char)> = Vec::new();
+    let mut first = true;
+    while *pos < chars.len() && (chars[*pos] != ']' || first) {
+        first = false;
+        let mut c = chars[*pos];
+        *pos += 1;
+        if c == '\\' {
+            let e = chars.get(*pos).copied().unwrap_or('\\');
+            *pos += 1;
+            match e {
+                'd' => members.push(('0', '9')),
+                'w' => members.push(('a', 'z')),
+                's' => members.push((' ', ' ')),
+                other => members.push((other, other)),
+            }
+            continue;
+        }
+        if c == '[' && chars.get(*pos) == Some(&':') {
+            // [:alpha:] and friends.
+            while *pos < chars.len() && chars[*pos] != ']' {
+                *pos += 1;
+            }
+            *pos += 1;
+            members.push(('a', 'z'));
+            continue;
+        }
+        if chars.get(*pos) == Some(&'-') && chars.get(*pos + 1).is_some_and(|n| *n != ']') {
+            let end = chars[*pos + 1];
+            *pos += 2;
+            members.push((c, end));
+            continue;
+        }
+        if c == ']' {
+            c = ']';
+        }
+        members.push((c, c));
+    }
+    *pos += 1; // the closing `]`
+    if negated {
+        return ['a', 'A', '0', '_', '-', 'x']
+            .into_iter()
+            .find(|c| !members.iter().any(|(lo, hi)| lo <= c && c <= hi))
+            .unwrap_or('~');
+    }
+    // Prefer a lowercase letter, then a letter, then a digit, for readability.
+    for want in ['a', 'A', '0'] {
+        if let Some((lo, _)) = members.iter().find(|(lo, hi)| *lo <= want && want <= *hi) {
+            let _ = lo;
+            return want;
+        }
+    }
+    members.first().map_or('a', |(lo, _)| *lo)
+}
+
+/// How many times to repeat the atom before `pos`, consuming its quantifier.
+fn quantifier(chars: &[char], pos: &mut usize) -> usize {
+    let times = match chars.get(*pos) {
+        Some('*') | Some('?') => {
+            *pos += 1;
+            0
+        }
+        Some('+') => {
+            *pos += 1;
+            1
+        }
+        Some('{') => {
+            let start = *pos;
+            let close = chars[start..].iter().position(|c| *c == '}');
+            match close {
+                Some(len) => {
+                    let body: String = chars[start + 1..start + len].iter().collect();
+                    let min = body
+                        .split(',')
+                        .next()
+                        .and_then(|m| m.trim().parse::<usize>().ok());
+                    match min {
+                        Some(min) => {
+                            *pos = start + len + 1;
+                            min
+                        }
+                        // Not a quantifier: a literal `{`.
+                        None => return 1,
+                    }
+                }
+                None => return 1,
+            }
+        }
+        _ => return 1,
+    };
+    // Lazy and possessive suffixes.
+    if matches!(chars.get(*pos), Some('?') | Some('+')) {
+        *pos += 1;
+    }
+    times
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_simple_patterns() {
+        assert_eq!(sample_pattern("^[A-Za-z0-9_-]{1,64}$"), "a");
+        assert_eq!(sample_pattern("^[a-z]{3}-\\d{2}$"), "aaa-11");
+        assert_eq!(sample_pattern("^(foo|bar)+x?$"), "foo");
+        assert_eq!(sample_pattern("^v[0-9]+\\.[0-9]+$"), "v0.0");
+        assert_eq!(sample_pattern("^[^0-9]{2}$"), "aa");
+    }
+
+    #[test]
+    fn integers_respect_bounds_and_steps() {
+        let obj = |v: Value| v.as_object().cloned().unwrap_or_default();
+        assert_eq!(
+            integer(&obj(json!({"minimum": 5, "maximum": 9})), "n"),
+            json!(5)
+        );
+        assert_eq!(
+            integer(&obj(json!({"minimum": 0, "maximum": 5000})), "delay_ms"),
+            json!(100)
+        );
+        assert_eq!(integer(&obj(json!({"multipleOf": 7})), "n"), json!(7));
+        assert_eq!(
+            integer(&obj(json!({"exclusiveMaximum": 0})), "n"),
+            json!(-1)
+        );
+    }
+
+    #[test]
+    fn strings_fit_length_and_pattern() {
+        let defs = IndexMap::new();
+        let v = example_with_defs(&defs, &json!({"type": "string", "minLength": 20}));
+        assert!(v.as_str().is_some_and(|s| s.chars().count() >= 20), "{v}");
+        let v = example_with_defs(
+            &defs,
+            &json!({"type": "string", "pattern": "^[A-Z]{2}\\d{4}$"}),
+        );
+        assert_eq!(v, json!("AA1111"));
+        let v = example_with_defs(&defs, &json!({"type": "string", "format": "email"}));
+        assert_eq!(v, json!("alice@example.com"));
+    }
+}

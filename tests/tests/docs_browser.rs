@@ -1,0 +1,301 @@
+//! The docs page in a real browser, and the docs routes over HTTP.
+//!
+//! - Headless Chromium (Debian's `/usr/bin/chromium`, driven by
+//!   `playwright-core` from `tests/browser/`) opens `/socket-docs` served by
+//!   the chat server, connects through the console, sends `echo` with Try it
+//!   and finds `echo_reply` under its request; a second connection in the
+//!   same page joins the room and sees the `new_message` broadcast; the same
+//!   page opened from `file://` renders every event card and talks to the
+//!   server. Screenshots land in `target/docs-page*.png`.
+//! - `--docs-token` guards the page, `spec.json` and `asyncapi.json`: 401
+//!   without it, 200 with it as a bearer header or `?token=`.
+//!
+//! Missing Chromium, Node or the npm packages make the browser test FAIL
+//! with the command that installs them (`scripts/test.sh` does it all).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use socketspec_e2e::{ChatServer, Result, http_get, target_dir, workspace_root};
+
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn chat_model() -> socketspec_codegen::Model {
+    match socketspec_codegen::check(workspace_root().join("spec/chat.json")) {
+        Ok(model) => model,
+        Err(e) => panic!("spec/chat.json does not validate: {e}"),
+    }
+}
+
+fn chromium_path() -> PathBuf {
+    std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// Fails (never skips) with the install command when a tool is missing.
+fn require_browser_tools() -> PathBuf {
+    let browser_dir = workspace_root().join("tests/browser");
+    let node = Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .output();
+    assert!(
+        node.as_ref().is_ok_and(|o| o.status.success()),
+        "the docs browser test needs Node.js (`node` on PATH): install Node 20+, then run scripts/test.sh"
+    );
+    let chromium = chromium_path();
+    assert!(
+        chromium.is_file(),
+        "the docs browser test needs Chromium at {} (or set CHROMIUM): `apt-get install -y chromium chromium-driver` \
+         as root, or run scripts/test.sh, which installs it",
+        chromium.display()
+    );
+    for package in ["playwright-core", "@asyncapi/specs"] {
+        assert!(
+            browser_dir.join("node_modules").join(package).is_dir(),
+            "the docs browser test needs the npm package {package}: run `npm install --prefix tests/browser` \
+             (scripts/test.sh does it)"
+        );
+    }
+    browser_dir
+}
+
+/// Runs a command, killing it after `timeout`; returns (success, stdout, stderr).
+fn run_with_timeout(mut command: Command, timeout: Duration) -> (bool, String, String) {
+    let mut child = match command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => panic!("cannot start {command:?}: {e}"),
+    };
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(out) = stdout.as_mut() {
+            let _ = out.read_to_string(&mut s);
+        }
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(err) = stderr.as_mut() {
+            let _ = err.read_to_string(&mut s);
+        }
+        s
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let out = out_reader.join().unwrap_or_default();
+    let err = err_reader.join().unwrap_or_default();
+    match status {
+        Some(status) => (status.success(), out, err),
+        None => (
+            false,
+            out,
+            format!("{err}\n(killed after {}s)", timeout.as_secs()),
+        ),
+    }
+}
+
+fn is_png(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| bytes.len() > 10_000 && bytes.starts_with(b"\x89PNG"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn docs_page_works_in_a_real_browser() -> Result<()> {
+    let browser_dir = require_browser_tools();
+    let model = chat_model();
+    let server = ChatServer::start(&["--docs"]);
+
+    // The static file, as `socketspec docs` writes it.
+    let out_dir = target_dir().join("tmp").join("docs-browser");
+    std::fs::create_dir_all(&out_dir)?;
+    let file = out_dir.join("chat-docs.html");
+    let html = match socketspec_codegen::emit::docs::render(&model) {
+        Ok(html) => html,
+        Err(e) => panic!("rendering the docs page: {e}"),
+    };
+    std::fs::write(&file, &html)?;
+    let file = file.canonicalize()?;
+
+    let screenshot_dir = target_dir();
+    for name in [
+        "docs-page.png",
+        "docs-page-narrow.png",
+        "docs-page-file.png",
+    ] {
+        let _ = std::fs::remove_file(screenshot_dir.join(name));
+    }
+    let config = json!({
+        "pageUrl": format!("{}/socket-docs", server.http_url()),
+        "httpBase": format!("{}/", server.http_url()),
+        "fileUrl": format!("file://{}", file.display()),
+        "wsUrl": server.ws_url(),
+        "events": model.events.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
+        "systemEvents": socketspec_runtime::envelope::system::ALL.len(),
+        "errorCodes": socketspec_runtime::ErrorCode::ALL.len(),
+        "screenshotDir": screenshot_dir.canonicalize()?,
+    });
+    let mut node = Command::new("node");
+    node.arg(browser_dir.join("docs-page.mjs"))
+        .arg(config.to_string())
+        .current_dir(&browser_dir)
+        .env("CHROMIUM", chromium_path());
+    let (ok, stdout, stderr) =
+        tokio::task::spawn_blocking(move || run_with_timeout(node, BROWSER_TIMEOUT))
+            .await
+            .map_err(|e| socketspec_e2e::Error::Other(e.to_string()))?;
+    assert!(
+        ok,
+        "the browser run failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server stderr\n{}",
+        server.stderr()
+    );
+    let summary: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    assert_eq!(summary["ok"], true, "{stdout}");
+    for check in [
+        "echo_reply carries the example payload, under its request",
+        "connection #2 received the new_message broadcast (no id)",
+        "file:// renders one card per event",
+        "from file://, whoami answers through the console",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("ok {check}"))),
+            "missing check `{check}` in\n{stdout}"
+        );
+    }
+    for name in [
+        "docs-page.png",
+        "docs-page-narrow.png",
+        "docs-page-file.png",
+    ] {
+        let path = screenshot_dir.join(name);
+        assert!(is_png(&path), "{} is not a screenshot", path.display());
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn docs_token_guards_the_page_spec_and_asyncapi() -> Result<()> {
+    let server = ChatServer::start(&["--docs", "--docs-token", "s3cret-docs"]);
+    for path in [
+        "/socket-docs",
+        "/socket-docs/spec.json",
+        "/socket-docs/asyncapi.json",
+    ] {
+        let r = http_get(server.addr(), path, &[]).await?;
+        assert_eq!(r.status, 401, "{path} without a token: {r:?}");
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer"),
+            "{path}: {r:?}"
+        );
+        assert!(
+            !r.body.contains("socketspec"),
+            "{path} leaks content: {r:?}"
+        );
+        for (bad_path, headers) in [
+            (
+                path.to_owned(),
+                vec![("Authorization", "Bearer s3cret-doc")],
+            ),
+            (path.to_owned(), vec![("Authorization", "s3cret-docs")]),
+            (format!("{path}?token=S3CRET-DOCS"), vec![]),
+        ] {
+            let r = http_get(server.addr(), &bad_path, &headers).await?;
+            assert_eq!(r.status, 401, "{bad_path} {headers:?}: {r:?}");
+        }
+        let by_header = http_get(
+            server.addr(),
+            path,
+            &[("Authorization", "Bearer s3cret-docs")],
+        )
+        .await?;
+        assert_eq!(
+            by_header.status, 200,
+            "{path} with the bearer token: {by_header:?}"
+        );
+        let by_query = http_get(server.addr(), &format!("{path}?token=s3cret-docs"), &[]).await?;
+        assert_eq!(by_query.status, 200, "{path}?token=: {by_query:?}");
+        assert_eq!(
+            by_header.body, by_query.body,
+            "{path}: same body either way"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn served_docs_are_the_generated_page_and_asyncapi_document() -> Result<()> {
+    let model = chat_model();
+    let server = ChatServer::start(&["--docs"]);
+
+    let page = http_get(server.addr(), "/socket-docs", &[]).await?;
+    assert_eq!(page.status, 200, "{page:?}");
+    let expected = match socketspec_codegen::emit::docs::render(&model) {
+        Ok(html) => html,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        page.body, expected,
+        "the served page is the one the build generated"
+    );
+    for event in &model.events {
+        assert!(
+            page.body
+                .contains(&format!("data-event=\"{}\"", event.name)),
+            "no card for {}",
+            event.name
+        );
+    }
+    for code in socketspec_runtime::ErrorCode::ALL {
+        assert!(
+            page.body
+                .contains(&format!("data-error-code=\"{}\"", code.as_str())),
+            "the page's error table lacks {}",
+            code.as_str()
+        );
+    }
+    for name in socketspec_runtime::envelope::system::ALL {
+        assert!(
+            page.body.contains(&format!("data-system-event=\"{name}\"")),
+            "the page's system events table lacks {name}"
+        );
+    }
+
+    let asyncapi = http_get(server.addr(), "/socket-docs/asyncapi.json", &[]).await?;
+    assert_eq!(asyncapi.status, 200, "{asyncapi:?}");
+    assert!(
+        asyncapi
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/json")),
+        "{asyncapi:?}"
+    );
+    let served: Value = serde_json::from_str(&asyncapi.body)?;
+    assert_eq!(served, socketspec_codegen::emit::asyncapi::document(&model));
+    assert_eq!(served["asyncapi"], "3.0.0");
+    Ok(())
+}
