@@ -49,6 +49,7 @@ pub mod app;
 pub mod auth;
 pub mod backend;
 pub mod call;
+pub mod client;
 pub mod close;
 pub mod config;
 pub mod connection;
@@ -66,6 +67,7 @@ pub mod server;
 mod session;
 mod shared;
 mod socket_loop;
+pub mod testing;
 mod validate;
 
 pub use app::App;

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use socketspec_runtime::{
-    AnyOf, ApiKeyAuth, AuthBackend, Backend, JwtAuth, RedisConfig, RateLimit, SessionConfig, SocketConfig,
+    AnyOf, ApiKeyAuth, AuthBackend, Backend, JwtAuth, RateLimit, RedisConfig, SessionConfig,
+    SocketConfig,
 };
 
 /// The socketspec chat example server.

@@ -5,7 +5,6 @@
 //! ```
 
 mod cli;
-mod handler;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -13,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use socketspec_runtime::Server;
 
-socketspec_runtime::include_spec!("chat");
+use chat_example::{chat, handler};
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -30,6 +30,7 @@ pub fn render(model: &Model, module: &str, extras: &Extras) -> Result<String, Er
     let rooms = rooms_module(model);
     let service = service(model);
     let meta = meta(model, extras);
+    let client = super::rust_client::client_module(model);
     let file = quote! {
         #[doc = #module_doc]
         #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, missing_docs, deprecated, unreachable_patterns, non_camel_case_types)]
@@ -40,6 +41,7 @@ pub fn render(model: &Model, module: &str, extras: &Extras) -> Result<String, Er
             #rooms
             #service
             #meta
+            #client
         }
     };
     let parsed: syn::File = syn::parse2(file).map_err(|e| Error::Generate {

@@ -101,7 +101,8 @@ impl RedisBackend {
     /// An adapter for `config` whose memberships outlive a crash by
     /// `key_ttl`; nothing connects until the server starts it.
     pub fn new(config: RedisConfig, key_ttl: Duration) -> Result<Self, BackendError> {
-        let client = redis::Client::open(config.url.as_str()).map_err(|e| BackendError(format!("invalid Redis URL `{}`: {e}", config.url)))?;
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| BackendError(format!("invalid Redis URL `{}`: {e}", config.url)))?;
         Ok(RedisBackend {
             config,
             key_ttl,
@@ -148,8 +149,14 @@ impl RedisBackend {
     }
 
     /// Runs one command, keeping the health flag current.
-    async fn run<T: redis::FromRedisValue + Send>(&self, cmd: RedisCall<'_>) -> Result<T, BackendError> {
-        let mut conn = self.connection().await.inspect_err(|_| self.commands_up.store(false, Ordering::Release))?;
+    async fn run<T: redis::FromRedisValue + Send>(
+        &self,
+        cmd: RedisCall<'_>,
+    ) -> Result<T, BackendError> {
+        let mut conn = self
+            .connection()
+            .await
+            .inspect_err(|_| self.commands_up.store(false, Ordering::Release))?;
         let fut = async {
             match cmd {
                 RedisCall::Cmd(cmd) => cmd.query_async::<T>(&mut conn).await,
@@ -183,7 +190,11 @@ impl RedisBackend {
         cmd.arg(self.key("node", &self.node_id))
             .arg(1)
             .arg("PX")
-            .arg(u64::try_from(self.key_ttl.as_millis()).unwrap_or(u64::MAX).max(1));
+            .arg(
+                u64::try_from(self.key_ttl.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
+            );
         self.run::<()>(RedisCall::Cmd(&cmd)).await
     }
 
@@ -297,7 +308,11 @@ impl BackendAdapter for Arc<RedisBackend> {
         })
     }
 
-    fn set_local_members<'a>(&'a self, room: &'a str, local_members: usize) -> BoxFuture<'a, Result<usize, BackendError>> {
+    fn set_local_members<'a>(
+        &'a self,
+        room: &'a str,
+        local_members: usize,
+    ) -> BoxFuture<'a, Result<usize, BackendError>> {
         {
             let mut local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
             if local_members == 0 {
@@ -313,10 +328,17 @@ impl BackendAdapter for Arc<RedisBackend> {
         Box::pin(self.count(room, None))
     }
 
-    fn publish<'a>(&'a self, room: &'a str, except: Option<&'a str>, frame: &'a Frame) -> BoxFuture<'a, Result<(), BackendError>> {
+    fn publish<'a>(
+        &'a self,
+        room: &'a str,
+        except: Option<&'a str>,
+        frame: &'a Frame,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
         Box::pin(async move {
             if !self.pubsub_up.load(Ordering::Acquire) {
-                return Err(BackendError("not connected to Redis; the broadcast was not sent".to_owned()));
+                return Err(BackendError(
+                    "not connected to Redis; the broadcast was not sent".to_owned(),
+                ));
             }
             let payload = wire::encode(&self.node_id, room, except, frame.as_str().as_bytes());
             let mut cmd = redis::cmd("PUBLISH");
@@ -332,7 +354,13 @@ impl BackendAdapter for Arc<RedisBackend> {
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             self.stop.send_replace(true);
-            let rooms: Vec<String> = self.local.lock().unwrap_or_else(PoisonError::into_inner).drain().map(|(k, _)| k).collect();
+            let rooms: Vec<String> = self
+                .local
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .drain()
+                .map(|(k, _)| k)
+                .collect();
             for room in rooms {
                 let _ = self.count(&room, Some(0)).await;
             }
@@ -394,7 +422,10 @@ mod wire {
             let bytes = encode("n1", "chat:a:b\n", Some("c-1"), br#"{"event":"x"}"#);
             let m = decode(&bytes);
             let Some(m) = m else { panic!("decodes") };
-            assert_eq!((m.node, m.room, m.except, m.frame), ("n1", "chat:a:b\n", Some("c-1"), &br#"{"event":"x"}"#[..]));
+            assert_eq!(
+                (m.node, m.room, m.except, m.frame),
+                ("n1", "chat:a:b\n", Some("c-1"), &br#"{"event":"x"}"#[..])
+            );
             let bytes = encode("n1", "r", None, b"{}");
             assert_eq!(decode(&bytes).map(|m| m.except), Some(None));
             assert!(decode(b"9:short").is_none());

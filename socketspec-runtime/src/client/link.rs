@@ -1,0 +1,397 @@
+//! One live connection ("link"): opening it up to `__connect__`, then a
+//! writer task draining the outbound queue and a reader that answers
+//! `__ping__`, routes replies to pending requests by `id` and pushes
+//! everything else to the event stream.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use super::error::ClientError;
+use super::message::{CloseInfo, ConnectInfo, Incoming, Reply, ServerMessage};
+use super::supervisor::{Core, State};
+use super::transport::{BoxSocket, Connector};
+use crate::envelope::{Frame, system};
+
+/// Outbound commands a link's writer understands.
+pub(crate) enum Outgoing {
+    /// One text frame; `written` learns when it was flushed (or failed).
+    Text {
+        frame: Frame,
+        written: Option<oneshot::Sender<Result<(), ClientError>>>,
+    },
+    /// Start the closing handshake.
+    Close { code: u16, reason: String },
+}
+
+/// How long the closing handshake may take before the socket is dropped.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// Frames written before one flush.
+const WRITE_BATCH: usize = 64;
+/// Outbound queue length per link.
+const OUTBOUND_QUEUE: usize = 256;
+
+type ReplySender = oneshot::Sender<Result<Reply, ClientError>>;
+
+/// A live connection, shared by the client handle (to send) and the
+/// reader (to resolve replies).
+pub(crate) struct Link {
+    pub(crate) out: mpsc::Sender<Outgoing>,
+    pub(crate) info: ConnectInfo,
+    /// Requests awaiting their reply, by id; `None` once the link ended.
+    pending: Mutex<Option<HashMap<String, ReplySender>>>,
+}
+
+impl Link {
+    /// Registers a request; fails when the link already ended.
+    pub(crate) fn register(
+        &self,
+        id: &str,
+    ) -> Result<oneshot::Receiver<Result<Reply, ClientError>>, ClientError> {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(map) = pending.as_mut() else {
+            return Err(ClientError::closed(None, "the connection closed"));
+        };
+        let (tx, rx) = oneshot::channel();
+        map.insert(id.to_owned(), tx);
+        Ok(rx)
+    }
+
+    /// Forgets a request (timed out, or never sent).
+    pub(crate) fn forget(&self, id: &str) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(map) = pending.as_mut() {
+            map.remove(id);
+        }
+    }
+
+    fn take(&self, id: &str) -> Option<ReplySender> {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.as_mut().and_then(|map| map.remove(id))
+    }
+
+    /// Ends the link: every pending request fails with `error`, and later
+    /// registrations are refused.
+    fn fail_all(&self, error: &ClientError) {
+        let taken = self
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        for (_, tx) in taken.into_iter().flatten() {
+            let _ = tx.send(Err(error.clone()));
+        }
+    }
+
+    /// Whether the link still accepts requests.
+    pub(crate) fn is_open(&self) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+            && !self.out.is_closed()
+    }
+}
+
+/// Opens a connection and waits for `__connect__`; on success the link
+/// becomes the client's open link, its tasks run, and the returned handle
+/// resolves with how it ended.
+pub(crate) async fn establish(
+    core: &Arc<Core>,
+    connector: &dyn Connector,
+    events: &mpsc::Sender<Incoming>,
+) -> Result<JoinHandle<CloseInfo>, ClientError> {
+    let handshake = core.handshake()?;
+    let limit = core.options.connect_timeout;
+    let opened = tokio::time::timeout(limit, async {
+        let mut socket = connector.connect(&handshake).await?;
+        match wait_for_connect(&mut socket).await {
+            Ok(connect) => Ok((socket, connect)),
+            Err(e) => {
+                // Complete the close politely (the server closes after an
+                // AUTH_ERROR anyway).
+                let _ = tokio::time::timeout(Duration::from_millis(200), socket.close()).await;
+                Err(e)
+            }
+        }
+    })
+    .await;
+    let (socket, connect) = match opened {
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(ClientError::Timeout {
+                what: "connecting (up to `__connect__`)".to_owned(),
+                after: limit,
+            });
+        }
+    };
+    let (out, out_rx) = mpsc::channel(OUTBOUND_QUEUE);
+    let link = Arc::new(Link {
+        out,
+        info: ConnectInfo::from_payload(&connect.payload),
+        pending: Mutex::new(Some(HashMap::new())),
+    });
+    // Open before the stream shows `__connect__`, so that a reader of the
+    // stream sees the new connection in `connect_info`.
+    core.state.send_replace(State::Open(Arc::clone(&link)));
+    core.push_event(events, Incoming::Message(connect));
+    Ok(tokio::spawn(run(
+        socket,
+        out_rx,
+        link,
+        events.clone(),
+        Arc::clone(core),
+    )))
+}
+
+/// Reads up to `__connect__`; an `__error__` first (the server's
+/// `AUTH_ERROR`) or a close is the attempt's error.
+async fn wait_for_connect(socket: &mut BoxSocket) -> Result<ServerMessage, ClientError> {
+    loop {
+        let bytes = match socket.next().await {
+            None => {
+                return Err(ClientError::closed(
+                    None,
+                    "the connection ended before `__connect__`",
+                ));
+            }
+            Some(Err(e)) => return Err(ClientError::from_ws(e)),
+            Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
+            Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
+            Some(Ok(Message::Close(frame))) => {
+                let (code, reason) = match frame {
+                    Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
+                    None => (None, String::new()),
+                };
+                return Err(ClientError::closed(
+                    code,
+                    format!("the server closed the connection before `__connect__` {reason}")
+                        .trim_end()
+                        .to_owned(),
+                ));
+            }
+            Some(Ok(_)) => continue,
+        };
+        let message = ServerMessage::parse(&bytes)?;
+        match message.event.as_str() {
+            system::CONNECT => return Ok(message),
+            system::ERROR => return Err(ClientError::from_error_payload(&message.payload)),
+            _ => {}
+        }
+    }
+}
+
+/// Runs a link until the connection ends; fails its pending requests.
+async fn run(
+    socket: BoxSocket,
+    out_rx: mpsc::Receiver<Outgoing>,
+    link: Arc<Link>,
+    events: mpsc::Sender<Incoming>,
+    core: Arc<Core>,
+) -> CloseInfo {
+    let (sink, stream) = socket.split();
+    let (closing_tx, closing_rx) = oneshot::channel();
+    let writer = tokio::spawn(write_loop(sink, out_rx, closing_tx));
+    let mut reader = Reader {
+        link: &link,
+        events: &events,
+        core: &core,
+        disconnect: None,
+    };
+    let (code, reason) = reader.read_loop(stream, closing_rx).await;
+    link.fail_all(&ClientError::closed(code, reason.clone()));
+    writer.abort();
+    CloseInfo {
+        code,
+        reason,
+        reconnecting: false,
+    }
+}
+
+async fn write_loop(
+    mut sink: SplitSink<BoxSocket, Message>,
+    mut out_rx: mpsc::Receiver<Outgoing>,
+    closing_tx: oneshot::Sender<()>,
+) {
+    let mut acks = Vec::new();
+    while let Some(first) = out_rx.recv().await {
+        let mut next = Some(first);
+        let mut close = None;
+        let mut result = Ok(());
+        let mut fed = 0;
+        // Feed what is queued (up to a batch), then flush once.
+        while let Some(command) = next.take() {
+            match command {
+                Outgoing::Text { frame, written } => {
+                    if result.is_ok() {
+                        result = sink.feed(Message::Text(frame)).await;
+                    }
+                    acks.extend(written);
+                    fed += 1;
+                }
+                Outgoing::Close { code, reason } => {
+                    close = Some((code, reason));
+                    break;
+                }
+            }
+            if fed < WRITE_BATCH {
+                next = out_rx.try_recv().ok();
+            }
+        }
+        if result.is_ok() {
+            result = sink.flush().await;
+        }
+        let outcome = result.map_err(ClientError::from_ws);
+        for ack in acks.drain(..) {
+            let _ = ack.send(outcome.clone());
+        }
+        if let Some((code, reason)) = close {
+            let frame = CloseFrame {
+                code: CloseCode::from(code),
+                reason: reason.into(),
+            };
+            let _ = sink.send(Message::Close(Some(frame))).await;
+            let _ = closing_tx.send(());
+            return;
+        }
+        if outcome.is_err() {
+            return;
+        }
+    }
+}
+
+struct Reader<'a> {
+    link: &'a Arc<Link>,
+    events: &'a mpsc::Sender<Incoming>,
+    core: &'a Arc<Core>,
+    /// The `__disconnect__` reason, once received.
+    disconnect: Option<String>,
+}
+
+impl Reader<'_> {
+    /// Reads until the connection ends; returns the close code and reason.
+    async fn read_loop(
+        &mut self,
+        mut stream: SplitStream<BoxSocket>,
+        mut closing_rx: oneshot::Receiver<()>,
+    ) -> (Option<u16>, String) {
+        let mut deadline: Option<Instant> = None;
+        let mut writer_done = false;
+        loop {
+            let next = tokio::select! {
+                biased;
+                closing = &mut closing_rx, if !writer_done => {
+                    writer_done = true;
+                    if closing.is_ok() {
+                        // The client sent its close frame: wait (briefly)
+                        // for the server's answer.
+                        deadline = Some(Instant::now() + CLOSE_WAIT);
+                    }
+                    continue;
+                }
+                () = sleep_until(deadline), if deadline.is_some() => {
+                    return (None, "closed by the client (the server did not answer the close)".to_owned());
+                }
+                next = stream.next() => next,
+            };
+            match next {
+                None => return (None, self.reason("the connection ended")),
+                Some(Err(e)) => {
+                    let why = ClientError::from_ws(e).to_string();
+                    return (None, self.reason(&why));
+                }
+                Some(Ok(Message::Text(text))) => self.on_text(text.as_bytes()).await,
+                Some(Ok(Message::Binary(bytes))) => self.on_text(&bytes).await,
+                Some(Ok(Message::Close(frame))) => {
+                    // Reading on flushes tungstenite's answering close frame.
+                    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+                        while let Some(Ok(_)) = stream.next().await {}
+                    })
+                    .await;
+                    let (code, text) = match frame {
+                        Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
+                        None => (None, String::new()),
+                    };
+                    let fallback = if text.is_empty() {
+                        "closed".to_owned()
+                    } else {
+                        text
+                    };
+                    return (code, self.reason(&fallback));
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    fn reason(&self, fallback: &str) -> String {
+        self.disconnect
+            .clone()
+            .unwrap_or_else(|| fallback.to_owned())
+    }
+
+    async fn on_text(&mut self, bytes: &[u8]) {
+        let message = match ServerMessage::parse(bytes) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::warn!(error = %e, "socketspec client: dropped a malformed message");
+                return;
+            }
+        };
+        match message.event.as_str() {
+            system::PING if self.core.options.auto_pong => {
+                if let Ok(pong) =
+                    crate::envelope::encode(system::PONG, &serde_json::json!({}), None)
+                {
+                    let _ = self
+                        .link
+                        .out
+                        .send(Outgoing::Text {
+                            frame: pong,
+                            written: None,
+                        })
+                        .await;
+                }
+            }
+            system::DISCONNECT => {
+                self.disconnect = message
+                    .payload
+                    .get("reason")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned);
+            }
+            _ => {}
+        }
+        if let Some(id) = &message.id
+            && let Some(waiter) = self.link.take(id)
+        {
+            let result = match message.error() {
+                Some(error) => Err(error),
+                None => Ok(Reply {
+                    event: message.event,
+                    payload: message.payload,
+                }),
+            };
+            let _ = waiter.send(result);
+            return;
+        }
+        self.core
+            .push_event(self.events, Incoming::Message(message));
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
