@@ -360,7 +360,7 @@ fn client_struct(model: &Model) -> TokenStream {
          many requests in flight from many tasks. It closes when the last clone\n\
          is dropped, or with [`Client::close`].\n\
          \n\
-         ```ignore\n\
+         ```text\n\
          let client = Client::connect(\"ws://127.0.0.1:8080/ws\").await?;\n\
          while let Some(event) = client.next_event().await {{\n\
          \x20   println!(\"{{event:?}}\");\n\
