@@ -135,6 +135,31 @@ pub fn decode(bytes: &[u8]) -> Result<Inbound, DecodeError> {
     Ok(Inbound { event, payload, id })
 }
 
+/// The `event` and `id` of a message, whatever else it holds.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Head {
+    /// The event name, when it is a string.
+    #[serde(default, deserialize_with = "string_or_none")]
+    pub event: Option<String>,
+    /// The correlation id, when it is a string.
+    #[serde(default, deserialize_with = "string_or_none")]
+    pub id: Option<String>,
+}
+
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match <Value as serde::Deserialize>::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Reads only the `event` and `id` of a message (for errors about a message
+/// that is refused before decoding, such as one over the size limit); all
+/// `None` when it is not a JSON object.
+pub fn decode_head(bytes: &[u8]) -> Head {
+    serde_json::from_slice(bytes).unwrap_or_default()
+}
+
 #[derive(Serialize)]
 struct Outbound<'a, P: ?Sized> {
     event: &'a str,
@@ -274,6 +299,15 @@ mod tests {
         let v: Value = serde_json::from_str(frame.as_str()).unwrap_or_default();
         assert!(v.get("id").is_none());
         assert_eq!(v["payload"]["request_id"].as_str().map(str::len), Some(36));
+    }
+
+    #[test]
+    fn head_reads_event_and_id_only() {
+        let head = decode_head(br#"{"event":"send","payload":{"x":[1,2]},"id":"r-1"}"#);
+        assert_eq!(head.event.as_deref(), Some("send"));
+        assert_eq!(head.id.as_deref(), Some("r-1"));
+        assert_eq!(decode_head(br#"{"event":3,"id":null}"#), Head::default());
+        assert_eq!(decode_head(b"not json"), Head::default());
     }
 
     #[test]

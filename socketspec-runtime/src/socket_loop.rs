@@ -297,7 +297,17 @@ where
             details.insert("limit".to_owned(), json!(limit));
             details.insert("size".to_owned(), json!(bytes.len()));
             let message = format!("message is {} bytes; the limit is {limit}", bytes.len());
-            self.queue_error(ErrorCode::PayloadTooLarge, None, &message, &details, None);
+            // The error still answers the request by its id. Reading the
+            // envelope's head costs a parse bounded by the WebSocket hard
+            // cap (4 x the limit); the payload is never validated or kept.
+            let head = envelope::decode_head(bytes);
+            self.queue_error(
+                ErrorCode::PayloadTooLarge,
+                head.event.as_deref(),
+                &message,
+                &details,
+                head.id.as_deref(),
+            );
             return None;
         }
         let decoded = envelope::decode(bytes);
