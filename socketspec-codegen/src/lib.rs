@@ -93,6 +93,7 @@ pub struct Builder {
     docs_out: Option<PathBuf>,
     asyncapi_out: Option<PathBuf>,
     typescript_out: Option<PathBuf>,
+    client_only: bool,
 }
 
 impl Builder {
@@ -140,6 +141,17 @@ impl Builder {
     /// runtime dependencies) to `path`, e.g. `web/src/chat.ts`.
     pub fn typescript_out(mut self, path: impl Into<PathBuf>) -> Self {
         self.typescript_out = Some(path.into());
+        self
+    }
+
+    /// Generates the server side (`Handler`, contexts, `Service`, `META`,
+    /// the documents) or not. With `server(false)` the module holds only the
+    /// payload types, room helpers and the typed client, so a crate that
+    /// only talks to a server depends on
+    /// `socketspec-runtime = { default-features = false, features = ["client"] }`
+    /// and links no server code.
+    pub fn server(mut self, server: bool) -> Self {
+        self.client_only = !server;
         self
     }
 
@@ -200,6 +212,13 @@ impl Builder {
     /// Renders the Rust module for a validated model, with the docs page and
     /// the AsyncAPI document embedded as `DOCS_HTML` and `ASYNCAPI_JSON`.
     pub fn render(&self, model: &Model, module: &str) -> Result<String, Error> {
+        if self.client_only {
+            let parts = emit::rust::Parts {
+                server: false,
+                client: true,
+            };
+            return emit::rust::render_parts(model, module, &emit::rust::Extras::default(), parts);
+        }
         let extras = emit::rust::Extras {
             docs_html: emit::docs::render(model)?,
             asyncapi_json: emit::asyncapi::to_json(model)?,

@@ -8,6 +8,11 @@ pub mod code {
     pub const NORMAL: u16 = 1000;
     /// The server is shutting down.
     pub const GOING_AWAY: u16 = 1001;
+    /// A WebSocket protocol violation (unmasked or reserved frames,
+    /// broken fragmentation, oversized control frames).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text message that is not valid UTF-8.
+    pub const INVALID_PAYLOAD: u16 = 1007;
     /// A frame far above `max_payload_size`.
     pub const MESSAGE_TOO_BIG: u16 = 1009;
     /// An unexpected server condition (e.g. `on_connect` failed).
@@ -46,11 +51,13 @@ impl CloseReason {
         }
     }
 
+    #[cfg(feature = "server")]
     pub(crate) fn with_error(mut self, code: ErrorCode, message: impl Into<String>) -> Self {
         self.error = Some((code, message.into()));
         self
     }
 
+    #[cfg(feature = "server")]
     pub(crate) fn slow_consumer() -> Self {
         CloseReason::new(code::SLOW_CONSUMER, "slow_consumer")
     }

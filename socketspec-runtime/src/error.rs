@@ -164,6 +164,7 @@ impl Error {
         self.source.as_ref().map(|e| e.to_string())
     }
 
+    #[cfg(feature = "server")]
     pub(crate) fn into_parts(self) -> (ErrorCode, String, Map<String, Value>) {
         (self.code, self.message, self.details)
     }

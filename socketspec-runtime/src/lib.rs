@@ -11,6 +11,14 @@
 //! credential expiry and refresh), authentication (JWT, API key, custom),
 //! origin checks, rate and payload limits, and graceful shutdown.
 //!
+//! ## Features
+//! - `server` (default): the server side: HTTP front, connection loop,
+//!   dispatch, rooms, auth, backends;
+//! - `client` (default): the protocol core of generated clients. A crate that
+//!   only talks to a socketspec server depends on
+//!   `socketspec-runtime = { default-features = false, features = ["client"] }`
+//!   and generates its code with `Builder::server(false)`.
+//!
 //! ## Layers
 //! - transport: [`server`] (HTTP upgrade, origins, auth, connection cap);
 //! - connection loop: `socket_loop` (frames, limits, timers, outbound queue);
@@ -45,45 +53,78 @@
 //!
 //! [socketspec]: https://example.invalid/socketspec
 
+#[cfg(feature = "server")]
 pub mod app;
+#[cfg(feature = "server")]
 pub mod auth;
+#[cfg(feature = "server")]
 pub mod backend;
+#[cfg(feature = "server")]
 pub mod call;
+#[cfg(feature = "client")]
 pub mod client;
 pub mod close;
+#[cfg(feature = "server")]
 pub mod config;
+#[cfg(feature = "server")]
 pub mod connection;
+#[cfg(feature = "server")]
 mod dispatch;
+#[cfg(feature = "server")]
 mod docs;
 pub mod envelope;
 pub mod error;
+#[cfg(feature = "server")]
 pub mod identity;
+#[cfg(feature = "server")]
 pub mod meta;
+#[cfg(feature = "server")]
 pub mod middleware;
+#[cfg(feature = "server")]
 mod origin;
+#[cfg(feature = "server")]
 mod rate_limit;
+#[cfg(feature = "server")]
 pub mod rooms;
+#[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
 mod session;
+#[cfg(feature = "server")]
 mod shared;
+#[cfg(feature = "server")]
 mod socket_loop;
+#[cfg(all(feature = "server", feature = "client"))]
 pub mod testing;
+#[cfg(feature = "server")]
 mod validate;
 
+#[cfg(feature = "server")]
 pub use app::App;
+#[cfg(feature = "server")]
 pub use auth::{
     AnyOf, ApiKeyAuth, AuthBackend, AuthRejection, BoxFuture, HandshakeRequest, JwtAuth,
 };
+#[cfg(feature = "server")]
 pub use backend::{Backend, BackendAdapter, BackendError, RedisConfig};
+#[cfg(feature = "server")]
 pub use call::{Call, EventContext};
+#[cfg(feature = "server")]
 pub use config::{RateLimit, SessionConfig, SocketConfig};
+#[cfg(feature = "server")]
 pub use connection::Connection;
 pub use error::{Error, ErrorCode, Result};
+#[cfg(feature = "server")]
 pub use identity::Identity;
+#[cfg(feature = "server")]
 pub use meta::{AppMeta, EventMeta, RoomMeta};
+#[cfg(feature = "server")]
 pub use middleware::{Middleware, Next};
+#[cfg(feature = "server")]
 pub use rooms::{RoomMatch, RoomPattern};
+#[cfg(feature = "server")]
 pub use server::{BuildError, Health, Server, ServerBuilder, ShutdownHandle};
+#[cfg(feature = "server")]
 pub use validate::SchemaError;
 
 /// Re-exports generated code relies on, so user crates need not depend on

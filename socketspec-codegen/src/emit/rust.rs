@@ -20,27 +20,66 @@ pub struct Extras {
     pub asyncapi_json: String,
 }
 
-/// Renders the module `pub mod <module> { ... }` as formatted Rust source.
+/// Which halves of the module to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    /// The server side: `Handler`, contexts, `Service`, `META` and the
+    /// documents (needs the runtime's `server` feature).
+    pub server: bool,
+    /// The typed client, `client::Client` (needs the runtime's `client`
+    /// feature).
+    pub client: bool,
+}
+
+impl Default for Parts {
+    fn default() -> Self {
+        Parts {
+            server: true,
+            client: true,
+        }
+    }
+}
+
+/// Renders the module `pub mod <module> { ... }` as formatted Rust source,
+/// with both the server side and the client.
 pub fn render(model: &Model, module: &str, extras: &Extras) -> Result<String, Error> {
+    render_parts(model, module, extras, Parts::default())
+}
+
+/// Renders the module with only the chosen [`Parts`]; the payload types and
+/// room helpers are always there.
+pub fn render_parts(
+    model: &Model,
+    module: &str,
+    extras: &Extras,
+    parts: Parts,
+) -> Result<String, Error> {
     let types = payload_types(model)?;
     let module_ident = format_ident!("{}", module);
     let module_doc = module_doc(model);
-    let handler = handler_trait(model);
-    let contexts = model.events.iter().map(|e| context(model, e));
     let rooms = rooms_module(model);
-    let service = service(model);
-    let meta = meta(model, extras);
-    let client = super::rust_client::client_module(model);
+    let server = parts.server.then(|| {
+        let handler = handler_trait(model);
+        let contexts = model.events.iter().map(|e| context(model, e));
+        let service = service(model);
+        let meta = meta(model, extras);
+        quote! {
+            #handler
+            #(#contexts)*
+            #service
+            #meta
+        }
+    });
+    let client = parts
+        .client
+        .then(|| super::rust_client::client_module(model));
     let file = quote! {
         #[doc = #module_doc]
         #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, missing_docs, deprecated, unreachable_patterns, non_camel_case_types)]
         pub mod #module_ident {
             #types
-            #handler
-            #(#contexts)*
             #rooms
-            #service
-            #meta
+            #server
             #client
         }
     };
