@@ -166,8 +166,7 @@ impl Shared {
             None if !exists_here => return Err(Error::room_not_found(room)),
             None => {}
             Some(adapter) => {
-                if !exists_here
-                    && adapter.member_count(room).await.map_err(broadcast_failed)? == 0
+                if !exists_here && adapter.member_count(room).await.map_err(broadcast_failed)? == 0
                 {
                     return Err(Error::room_not_found(room));
                 }
