@@ -1,0 +1,9 @@
+//! Compiles the chat spec into `$OUT_DIR/chat.rs` for the dispatch
+//! micro-benchmark, exactly as `examples/chat/build.rs` does.
+
+fn main() {
+    if let Err(e) = socketspec_codegen::compile("../spec/chat.json") {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,236 @@
+//! Tiny-size smoke runs: every mode against the chat server and the raw
+//! floor, checking the runs complete with the right counts. No timing is
+//! asserted: this proves the instruments work, the numbers come from
+//! `socketspec-bench suite` in a release build (docs/benchmarks.md).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result, bail, ensure};
+use serde_json::Value;
+use socketspec_bench::process::ServerProcess;
+
+const BENCH: &str = env!("CARGO_BIN_EXE_socketspec-bench");
+const FLOOR: &str = env!("CARGO_BIN_EXE_raw-floor");
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+static CHAT_SERVER: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// The debug `chat-server`, built once (a no-op when scripts/test.sh or an
+/// earlier test already built it).
+fn chat_server() -> Result<PathBuf> {
+    CHAT_SERVER
+        .get_or_init(|| {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let output = Command::new(cargo)
+                .current_dir(workspace_root())
+                .args(["build", "-p", "chat-example", "--bin", "chat-server"])
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| format!("could not run cargo: {e}"))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "building chat-server failed:\n{}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            let target = match std::env::var_os("CARGO_TARGET_DIR") {
+                Some(dir) if !dir.is_empty() => workspace_root().join(dir),
+                _ => workspace_root().join("target"),
+            };
+            Ok(target.join("debug").join("chat-server"))
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+fn run_bench(args: &[&str]) -> Result<Output> {
+    let output = Command::new(BENCH)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("running socketspec-bench")?;
+    Ok(output)
+}
+
+fn succeed(args: &[&str]) -> Result<String> {
+    let output = run_bench(args)?;
+    if !output.status.success() {
+        bail!(
+            "socketspec-bench {args:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn u64_at(value: &Value, pointer: &str) -> Result<u64> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_u64)
+        .with_context(|| format!("no integer at {pointer} in {value}"))
+}
+
+#[test]
+fn suite_runs_every_mode_against_both_servers() -> Result<()> {
+    let chat = chat_server()?;
+    let dir = tempfile::tempdir()?;
+    let json = dir.path().join("suite.json");
+    let chat_cmd = format!(
+        "{} --bind 127.0.0.1:0 --heartbeat-interval 0 --idle-timeout 0 --max-duration 0 --shutdown-grace 1",
+        chat.display()
+    );
+    let floor_cmd = format!("{FLOOR} --bind 127.0.0.1:0");
+    let json_arg = json.display().to_string();
+    let table = succeed(&[
+        "suite",
+        "--chat-cmd",
+        &chat_cmd,
+        "--floor-cmd",
+        &floor_cmd,
+        "--rtt-connections",
+        "4",
+        "--rtt-window",
+        "2",
+        "--rtt-messages",
+        "20",
+        "--fanout-members",
+        "4",
+        "--fanout-messages",
+        "20",
+        "--idle-connections",
+        "4",
+        "--idle-settle",
+        "0.2",
+        "--churn-cycles",
+        "20",
+        "--churn-concurrency",
+        "2",
+        "--json",
+        &json_arg,
+    ])?;
+    ensure!(table.contains("| metric |"), "no table printed:\n{table}");
+    ensure!(table.contains("rtt 4×2: events/s"), "no rtt row:\n{table}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+    for server in ["chat", "floor"] {
+        let at = |p: &str| u64_at(&report, &format!("/{server}{p}"));
+        ensure!(at("/rtt/0/events")? == 4 * 20, "{server}: rtt events");
+        ensure!(at("/rtt/0/rtt/count")? == 4 * 20, "{server}: rtt samples");
+        ensure!(
+            at("/fanout/0/deliveries")? == 4 * 20,
+            "{server}: fanout deliveries"
+        );
+        ensure!(
+            at("/fanout/0/last_member/count")? == 20,
+            "{server}: fanout messages"
+        );
+        ensure!(
+            at("/fanout/0/user_joined_frames")? == 4 * 3 / 2,
+            "{server}: user_joined"
+        );
+        ensure!(
+            at("/idle/0/connections")? == 4,
+            "{server}: idle connections"
+        );
+        ensure!(at("/idle/0/rss_held_kib")? > 0, "{server}: idle RSS");
+        ensure!(at("/churn/0/cycles")? == 20, "{server}: churn cycles");
+        ensure!(
+            at("/churn/0/members_after")? == 1,
+            "{server}: churn left members behind"
+        );
+        ensure!(at("/churn/0/rss_end_kib")? > 0, "{server}: churn RSS");
+    }
+    // The chat server reports its connections and rooms: all gone.
+    ensure!(u64_at(&report, "/chat/churn/0/health_connections_after")? == 0);
+    ensure!(u64_at(&report, "/chat/churn/0/health_rooms_after")? == 0);
+    Ok(())
+}
+
+#[test]
+fn single_modes_run_against_a_url() -> Result<()> {
+    let floor = ServerProcess::start(&format!("{FLOOR} --bind 127.0.0.1:0"))?;
+    let url = floor.url().to_owned();
+    let pid = floor.pid().to_string();
+
+    let out = succeed(&[
+        "rtt",
+        "--url",
+        &url,
+        "--connections",
+        "2",
+        "--window",
+        "3",
+        "--messages",
+        "10",
+    ])?;
+    let rtt: Value = serde_json::from_str(&out)?;
+    ensure!(u64_at(&rtt, "/events")? == 20, "rtt: {rtt}");
+
+    let out = succeed(&[
+        "fanout",
+        "--url",
+        &url,
+        "--members",
+        "3",
+        "--messages",
+        "5",
+        "--window",
+        "2",
+    ])?;
+    let fanout: Value = serde_json::from_str(&out)?;
+    ensure!(u64_at(&fanout, "/deliveries")? == 15, "fanout: {fanout}");
+
+    let out = succeed(&[
+        "idle",
+        "--url",
+        &url,
+        "--server-pid",
+        &pid,
+        "--connections",
+        "3",
+        "--settle",
+        "0.1",
+    ])?;
+    let idle: Value = serde_json::from_str(&out)?;
+    ensure!(u64_at(&idle, "/connections")? == 3, "idle: {idle}");
+
+    let out = succeed(&[
+        "churn",
+        "--url",
+        &url,
+        "--cycles",
+        "6",
+        "--concurrency",
+        "3",
+    ])?;
+    let churn: Value = serde_json::from_str(&out)?;
+    ensure!(u64_at(&churn, "/leftover_members")? == 0, "churn: {churn}");
+
+    // Memory needs the server's pid.
+    let refused = run_bench(&["idle", "--url", &url, "--connections", "1"])?;
+    ensure!(!refused.status.success());
+    ensure!(String::from_utf8_lossy(&refused.stderr).contains("--server-pid"));
+    ensure!(floor.stop(), "the floor did not exit on SIGTERM");
+    Ok(())
+}
+
+#[test]
+fn a_server_that_never_listens_is_reported() -> Result<()> {
+    let output = run_bench(&[
+        "rtt",
+        "--server-cmd",
+        "echo not a server",
+        "--messages",
+        "1",
+    ])?;
+    ensure!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(stderr.contains("listening on"), "{stderr}");
+    Ok(())
+}
