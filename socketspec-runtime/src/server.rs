@@ -302,7 +302,7 @@ impl<A: App> Server<A> {
         };
         let accept = derive_accept_key(key.as_bytes());
         let handshake = HandshakeRequest {
-            headers: headers.clone(),
+            headers: owned_headers(headers),
             query: parse_query(req.uri().query()),
         };
         let identity = match &self.shared.config.auth {
@@ -436,6 +436,21 @@ impl Drop for ConnectionSlot {
         self.shared.connections.fetch_sub(1, Ordering::AcqRel);
         self.drained.notify_waiters();
     }
+}
+
+/// A copy of `headers` that owns its bytes. A plain clone shares (and so
+/// keeps alive, for the connection's whole life) hyper's read buffer of the
+/// upgrade request: about 8 KiB per idle connection.
+fn owned_headers(headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut owned = http::HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let name = header::HeaderName::from_bytes(name.as_str().as_bytes());
+        let value = HeaderValue::from_bytes(value.as_bytes());
+        if let (Ok(name), Ok(value)) = (name, value) {
+            owned.append(name, value);
+        }
+    }
+    owned
 }
 
 fn header_has(headers: &http::HeaderMap, name: header::HeaderName, token: &str) -> bool {
