@@ -35,6 +35,9 @@ use crate::shared::Shared;
 
 /// Frames written before one flush.
 const WRITE_BATCH: usize = 64;
+/// How long one write may stall (the client does not read) before the
+/// connection counts as a slow consumer and is dropped.
+const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the closing exchange may take before the socket is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -79,6 +82,7 @@ pub(crate) async fn serve<A, S>(
             .map(|limit| TokenBucket::new(limit, now)),
         in_flight: Arc::new(Semaphore::new(shared.config.max_in_flight.max(1))),
         running: FuturesUnordered::new(),
+        unflushed: 0,
         ordered: None,
         shutdown: shared.shutdown.subscribe(),
         ws,
@@ -112,6 +116,10 @@ struct ConnectionLoop<A, S> {
     /// its first real await does so in arrival order) instead of one task
     /// spawned per message.
     running: FuturesUnordered<BoxFuture<'static, ()>>,
+    /// Write batches fed to the socket since the last flush. Flushing once
+    /// when nothing else is ready (instead of after every reply) turns a
+    /// burst of replies into one write.
+    unflushed: usize,
     ordered: Option<mpsc::Sender<(Call, OwnedSemaphorePermit)>>,
     shutdown: watch::Receiver<bool>,
 }
@@ -124,6 +132,7 @@ enum Wake {
     Inbound(Option<Result<Message, tungstenite::Error>>),
     Timer,
     HandlerDone,
+    Flush,
 }
 
 impl<A, S> ConnectionLoop<A, S>
@@ -167,9 +176,11 @@ where
                 }
                 Wake::Shutdown => return self.shutdown().await,
                 Wake::Outbound(Some(frame)) => {
-                    if self.write_batch(frame).await.is_err() {
+                    let flush = self.unflushed >= WRITE_BATCH;
+                    if self.write_batch(frame, flush).await.is_err() {
                         return "transport_error".to_owned();
                     }
+                    self.unflushed = if flush { 0 } else { self.unflushed + 1 };
                 }
                 Wake::Outbound(None) => return "closed".to_owned(),
                 Wake::Inbound(None) => return "client_close".to_owned(),
@@ -185,6 +196,11 @@ where
                     }
                 }
                 Wake::HandlerDone => {}
+                Wake::Flush => {
+                    if self.flush_pending().await.is_err() {
+                        return "transport_error".to_owned();
+                    }
+                }
             }
         }
     }
@@ -200,12 +216,15 @@ where
             Some(()) = self.running.next(), if !self.running.is_empty() => Wake::HandlerDone,
             message = self.ws.next(), if can_read => Wake::Inbound(message),
             () = sleep_until(deadline), if deadline.is_some() => Wake::Timer,
+            // Last: only when nothing else is ready.
+            () = std::future::ready(()), if self.unflushed > 0 => Wake::Flush,
         }
     }
 
-    /// Writes `first` and whatever else is queued, then flushes once. A
-    /// close request interrupts a write that the client does not drain.
-    async fn write_batch(&mut self, first: Frame) -> Result<(), ()> {
+    /// Writes `first` and whatever else is queued, flushing once at the end
+    /// when `flush`. A close request interrupts a write that the client does
+    /// not drain.
+    async fn write_batch(&mut self, first: Frame, flush: bool) -> Result<(), ()> {
         let conn = self.conn.clone();
         let ws = &mut self.ws;
         let rx = &mut self.rx;
@@ -217,11 +236,26 @@ where
                     Err(_) => break,
                 }
             }
-            ws.flush().await
+            if flush { ws.flush().await } else { Ok(()) }
         };
         tokio::select! {
             result = write => result.map_err(|_| ()),
             () = conn.close_requested() => Ok(()),
+        }
+    }
+
+    /// Flushes what earlier batches fed to the socket.
+    async fn flush_pending(&mut self) -> Result<(), ()> {
+        self.unflushed = 0;
+        let conn = self.conn.clone();
+        tokio::select! {
+            biased;
+            result = self.ws.flush() => result.map_err(|_| ()),
+            () = conn.close_requested() => Ok(()),
+            () = tokio::time::sleep(WRITE_STALL_TIMEOUT) => {
+                conn.request_close(CloseReason::slow_consumer());
+                Ok(())
+            }
         }
     }
 
@@ -549,7 +583,7 @@ where
                 () = tokio::time::sleep_until(deadline) => break,
                 Some(()) = self.running.next(), if !self.running.is_empty() => {}
                 Some(frame) = self.rx.recv() => {
-                    if self.write_batch(frame).await.is_err() {
+                    if self.write_batch(frame, true).await.is_err() {
                         return "server_shutdown".to_owned();
                     }
                 }
