@@ -5,6 +5,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::auth::BoxFuture;
@@ -20,10 +21,19 @@ pub(crate) async fn run_call<A: App>(app: Arc<A>, call: Call) {
     let shared = Arc::clone(&call.shared);
     let id = call.id.clone();
     let event = call.event();
+    let timer = shared.metrics.handler_started(call.event);
+    // Disabled (one atomic load, fields never evaluated) without a subscriber.
+    let span = tracing::info_span!(
+        "event",
+        event,
+        connection = conn.id(),
+        request_id = id.as_deref()
+    );
 
-    let handled = AssertUnwindSafe(through_middleware(&app, call))
+    let handled = AssertUnwindSafe(through_middleware(&app, call).instrument(span))
         .catch_unwind()
         .await;
+    drop(timer);
     let error = match handled {
         Ok(Ok(())) => return,
         Ok(Err(error)) => error,
@@ -33,6 +43,7 @@ pub(crate) async fn run_call<A: App>(app: Arc<A>, call: Call) {
     tracing::debug!(connection = conn.id(), event, ?error, "handler failed");
     app.on_error(&conn, event, &error).await;
     let (code, message, details) = error.into_parts();
+    shared.metrics.error(code);
     let frame = envelope::encode_error(code, Some(event), &message, &details, id.as_deref());
     // A full queue closes the connection as a slow consumer; nothing else to do.
     let _ = conn.send_frame(frame);

@@ -79,6 +79,8 @@ pub mod identity;
 #[cfg(feature = "server")]
 pub mod meta;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod middleware;
 #[cfg(feature = "server")]
 mod origin;

@@ -28,6 +28,7 @@ use crate::auth::HandshakeRequest;
 use crate::backend::BackendError;
 use crate::config::SocketConfig;
 use crate::docs;
+use crate::metrics::{self, MetricsError};
 use crate::middleware::Middleware;
 use crate::origin::OriginPolicy;
 use crate::shared::Shared;
@@ -43,6 +44,9 @@ pub enum BuildError {
     /// The backend's configuration is invalid (e.g. a malformed Redis URL).
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// The metrics registry could not be built.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
 }
 
 /// A socketspec server for the app `A` (the generated `Service<H>`).
@@ -135,6 +139,10 @@ pub struct Health {
     pub connections: usize,
     /// Non-empty rooms on this node.
     pub rooms: usize,
+    /// Tasks alive in the tokio runtime serving it (all of the runtime's
+    /// tasks, this server's and any other): back to its idle figure once
+    /// every connection has gone, which is how leaks show.
+    pub tasks: usize,
 }
 
 impl<A: App> Server<A> {
@@ -176,7 +184,15 @@ impl<A: App> Server<A> {
             backend_healthy: self.shared.backend_healthy(),
             connections: self.shared.connection_count(),
             rooms: self.shared.local.room_count(),
+            tasks: tokio::runtime::Handle::try_current()
+                .map_or(0, |h| h.metrics().num_alive_tasks()),
         }
+    }
+
+    /// Every metric in the Prometheus text format, as `/metrics` serves it
+    /// (see [`metrics`](crate::metrics) for the series).
+    pub fn metrics(&self) -> String {
+        self.shared.metrics.render(self.shared.connection_count())
     }
 
     /// Accepts connections on `listener` until `signal` resolves (or a
@@ -257,6 +273,15 @@ impl<A: App> Server<A> {
         }
         if path == "/socket-health" {
             return json_response(StatusCode::OK, &self.health());
+        }
+        if path == "/metrics" {
+            let mut response = text_response(StatusCode::OK, "");
+            *response.body_mut() = Full::new(Bytes::from(self.metrics()));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(metrics::CONTENT_TYPE),
+            );
+            return response;
         }
         if config.docs
             && (path == config.docs_url || path.starts_with(&format!("{}/", config.docs_url)))
@@ -403,7 +428,11 @@ pub(crate) fn ws_config(config: &SocketConfig) -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(config.read_buffer_size.max(256))
         .write_buffer_size(config.write_buffer_size)
-        .max_write_buffer_size(config.write_buffer_size.max(64 * 1024) * 16)
+        // No cap of its own: a cap refuses any single frame above it (a big
+        // reply silently killed the connection). The outbound queue bounds
+        // memory, and tokio-tungstenite flushes before it buffers more once
+        // the socket would block.
+        .max_write_buffer_size(usize::MAX)
         .max_message_size(Some(hard_limit))
         .max_frame_size(Some(hard_limit))
 }

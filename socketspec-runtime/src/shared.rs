@@ -14,6 +14,7 @@ use crate::connection::Connection;
 use crate::envelope::Frame;
 use crate::error::{Error, Result};
 use crate::meta::AppMeta;
+use crate::metrics::Metrics;
 use crate::middleware::Middleware;
 use crate::rooms::{LocalRooms, RoomCatalog};
 use crate::validate::Validators;
@@ -31,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) adapter: Option<Arc<dyn BackendAdapter>>,
     started: OnceCell<Result<(), BackendError>>,
     pub(crate) connections: AtomicUsize,
+    /// Prometheus series (`/metrics`).
+    pub(crate) metrics: Metrics,
     /// Flips to `true` when a graceful shutdown starts.
     pub(crate) shutdown: watch::Sender<bool>,
 }
@@ -70,6 +73,7 @@ impl Shared {
             adapter,
             started: OnceCell::new(),
             connections: AtomicUsize::new(0),
+            metrics: Metrics::new(meta.events)?,
             shutdown: watch::Sender::new(false),
         })
     }
@@ -176,7 +180,9 @@ impl Shared {
                     .map_err(broadcast_failed)?;
             }
         }
-        Ok(self.local.deliver(room, frame, except).delivered)
+        let delivery = self.local.deliver(room, frame, except);
+        self.metrics.broadcast(delivery.delivered, delivery.dropped);
+        Ok(delivery.delivered)
     }
 
     /// Starts the backend once (connections, subscription, liveness).

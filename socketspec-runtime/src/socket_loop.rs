@@ -29,17 +29,20 @@ use crate::dispatch::run_call;
 use crate::envelope::{self, Frame, system};
 use crate::error::ErrorCode;
 use crate::identity::Identity;
+use crate::metrics::FrameKind;
 use crate::rate_limit::TokenBucket;
 use crate::session::{SessionClock, TimerAction};
 use crate::shared::Shared;
 
 /// Frames written before one flush.
 const WRITE_BATCH: usize = 64;
-/// How long one write may stall (the client does not read) before the
-/// connection counts as a slow consumer and is dropped.
-const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the closing exchange may take before the socket is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one write batch may stall (the client does not read) before
+/// the connection counts as a slow consumer and is dropped: without it a
+/// client that sends and never reads would hold its connection (and its
+/// loop, timers included) forever.
+const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the upgrade decided about a new connection.
 pub(crate) struct Admission {
@@ -57,9 +60,12 @@ pub(crate) async fn serve<A, S>(
     A: App,
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    shared.metrics.connection_opened();
     let identity = match admission.identity {
         Ok(identity) => identity,
         Err(rejection) => {
+            shared.metrics.error(ErrorCode::AuthError);
+            shared.metrics.connection_closed("auth_error");
             let frame =
                 envelope::encode_error(ErrorCode::AuthError, None, &rejection.0, &Map::new(), None);
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
@@ -100,6 +106,7 @@ pub(crate) async fn serve<A, S>(
     }
     lp.shared.leave_all(&lp.conn).await;
     lp.app.on_disconnect(&lp.conn, &reason).await;
+    lp.shared.metrics.connection_closed(&reason);
 }
 
 struct ConnectionLoop<A, S> {
@@ -152,6 +159,7 @@ where
         if let Err(error) = self.app.on_connect(&self.conn).await {
             tracing::warn!(connection = self.conn.id(), ?error, "on_connect failed");
             let (code, message, details) = error.into_parts();
+            self.shared.metrics.error(code);
             let _ = self
                 .send_now(&envelope::encode_error(
                     code, None, &message, &details, None,
@@ -176,6 +184,7 @@ where
                 }
                 Wake::Shutdown => return self.shutdown().await,
                 Wake::Outbound(Some(frame)) => {
+                    self.shared.metrics.outbound_depth(self.rx.len() + 1);
                     let flush = self.unflushed >= WRITE_BATCH;
                     if self.write_batch(frame, flush).await.is_err() {
                         return "transport_error".to_owned();
@@ -238,9 +247,15 @@ where
             }
             if flush { ws.flush().await } else { Ok(()) }
         };
+        // Biased: a write that completes at once never arms the stall timer.
         tokio::select! {
+            biased;
             result = write => result.map_err(|_| ()),
             () = conn.close_requested() => Ok(()),
+            () = tokio::time::sleep(WRITE_STALL_TIMEOUT) => {
+                conn.request_close(CloseReason::slow_consumer());
+                Ok(())
+            }
         }
     }
 
@@ -287,6 +302,7 @@ where
         details: &Map<String, Value>,
         id: Option<&str>,
     ) {
+        self.shared.metrics.error(code);
         let _ = self
             .conn
             .send_frame(envelope::encode_error(code, event, message, details, id));
@@ -294,6 +310,11 @@ where
 
     /// Handles one inbound WebSocket message; `Some(reason)` ends the loop.
     async fn on_message(&mut self, message: Message) -> Option<String> {
+        self.shared.metrics.frame(match &message {
+            Message::Text(_) => FrameKind::Text,
+            Message::Binary(_) => FrameKind::Binary,
+            _ => FrameKind::Control,
+        });
         match message {
             Message::Text(text) => self.on_text(text.as_bytes()).await,
             Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
@@ -405,6 +426,7 @@ where
             );
             return None;
         };
+        self.shared.metrics.event(index);
         self.clock.activity(now);
         if let Err(violations) = self.shared.validators.check(index, &inbound.payload) {
             let mut details = Map::new();
@@ -507,6 +529,20 @@ where
             tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
                 "client_close".to_owned()
             }
+            // The client vanished without a closing handshake.
+            tungstenite::Error::Protocol(
+                tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+            ) => "transport_error".to_owned(),
+            // RFC 6455 7.1.7: fail the connection, with the matching code.
+            tungstenite::Error::Protocol(error) => {
+                tracing::debug!(connection = self.conn.id(), %error, "protocol violation");
+                self.close(CloseReason::new(code::PROTOCOL_ERROR, "protocol_error"))
+                    .await
+            }
+            tungstenite::Error::Utf8(_) => {
+                self.close(CloseReason::new(code::INVALID_PAYLOAD, "invalid_utf8"))
+                    .await
+            }
             other => {
                 tracing::debug!(connection = self.conn.id(), error = %other, "read failed");
                 "transport_error".to_owned()
@@ -598,11 +634,13 @@ where
     async fn close(&mut self, reason: CloseReason) -> String {
         let ws = &mut self.ws;
         let rx = &mut self.rx;
+        let metrics = &self.shared.metrics;
         let farewell = async {
             while let Ok(frame) = rx.try_recv() {
                 ws.feed(Message::Text(frame)).await?;
             }
             if let Some((code, message)) = &reason.error {
+                metrics.error(*code);
                 let frame = envelope::encode_error(*code, None, message, &Map::new(), None);
                 ws.feed(Message::Text(frame)).await?;
             }

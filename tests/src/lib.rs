@@ -31,6 +31,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub mod hardening;
+
 /// How long [`Client`] helpers without an explicit timeout wait for a message.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
