@@ -47,7 +47,6 @@ pub(crate) async fn run_call<A: App>(app: Arc<A>, call: Call) {
     let frame = envelope::encode_error(code, Some(event), &message, &details, id.as_deref());
     // A full queue closes the connection as a slow consumer; nothing else to do.
     let _ = conn.send_frame(frame);
-    drop(shared);
 }
 
 async fn through_middleware<A: App>(app: &Arc<A>, call: Call) -> Result<()> {

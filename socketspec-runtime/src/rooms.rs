@@ -173,11 +173,6 @@ impl RoomCatalog {
     pub(crate) fn is_static(&self, room: &str) -> bool {
         self.static_rooms.contains(room)
     }
-
-    #[allow(dead_code)] // used by distributed backends
-    pub(crate) fn static_rooms(&self) -> impl Iterator<Item = &str> {
-        self.static_rooms.iter().map(String::as_str)
-    }
 }
 
 /// Who is in which room on this node.

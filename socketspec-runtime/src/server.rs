@@ -5,7 +5,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -213,7 +212,7 @@ impl<A: App> Server<A> {
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((tcp, peer)) => self.spawn_http(tcp, peer),
+                    Ok((tcp, _)) => self.spawn_http(tcp),
                     // Out of file descriptors and the like: back off, keep serving.
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
@@ -245,14 +244,14 @@ impl<A: App> Server<A> {
         .await;
     }
 
-    fn spawn_http(&self, tcp: tokio::net::TcpStream, peer: SocketAddr) {
+    fn spawn_http(&self, tcp: tokio::net::TcpStream) {
         let _ = tcp.set_nodelay(true);
         let server = self.clone();
         let handshake_timeout = self.shared.config.handshake_timeout;
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let server = server.clone();
-                async move { Ok::<_, Infallible>(server.route(req, peer).await) }
+                async move { Ok::<_, Infallible>(server.route(req).await) }
             });
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
@@ -265,7 +264,7 @@ impl<A: App> Server<A> {
         });
     }
 
-    async fn route(&self, req: Request<Incoming>, _peer: SocketAddr) -> Response<Full<Bytes>> {
+    async fn route(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let path = req.uri().path().to_owned();
         let config = &self.shared.config;
         if path == config.ws_path {

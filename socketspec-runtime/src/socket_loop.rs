@@ -247,31 +247,14 @@ where
             }
             if flush { ws.flush().await } else { Ok(()) }
         };
-        // Biased: a write that completes at once never arms the stall timer.
-        tokio::select! {
-            biased;
-            result = write => result.map_err(|_| ()),
-            () = conn.close_requested() => Ok(()),
-            () = tokio::time::sleep(WRITE_STALL_TIMEOUT) => {
-                conn.request_close(CloseReason::slow_consumer());
-                Ok(())
-            }
-        }
+        guard_write(&conn, write).await
     }
 
     /// Flushes what earlier batches fed to the socket.
     async fn flush_pending(&mut self) -> Result<(), ()> {
         self.unflushed = 0;
         let conn = self.conn.clone();
-        tokio::select! {
-            biased;
-            result = self.ws.flush() => result.map_err(|_| ()),
-            () = conn.close_requested() => Ok(()),
-            () = tokio::time::sleep(WRITE_STALL_TIMEOUT) => {
-                conn.request_close(CloseReason::slow_consumer());
-                Ok(())
-            }
-        }
+        guard_write(&conn, self.ws.flush()).await
     }
 
     /// Writes one frame straight to the socket, bounded in time.
@@ -373,8 +356,8 @@ where
                 return None;
             }
             if inbound.event == system::REFRESH_AUTH {
-                let (payload, id) = (inbound.payload.clone(), inbound.id.clone());
-                self.refresh_auth(&payload, id.as_deref()).await;
+                self.refresh_auth(&inbound.payload, inbound.id.as_deref())
+                    .await;
                 return None;
             }
         }
@@ -654,6 +637,25 @@ where
         };
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, farewell).await;
         reason.reason
+    }
+}
+
+/// Runs a socket write that a client which does not read could stall
+/// forever: a close request interrupts it, and a stall of
+/// `WRITE_STALL_TIMEOUT` closes the connection as a slow consumer.
+async fn guard_write(
+    conn: &Connection,
+    write: impl std::future::Future<Output = Result<(), tungstenite::Error>>,
+) -> Result<(), ()> {
+    // Biased: a write that completes at once never arms the stall timer.
+    tokio::select! {
+        biased;
+        result = write => result.map_err(|_| ()),
+        () = conn.close_requested() => Ok(()),
+        () = tokio::time::sleep(WRITE_STALL_TIMEOUT) => {
+            conn.request_close(CloseReason::slow_consumer());
+            Ok(())
+        }
     }
 }
 

@@ -380,11 +380,7 @@ fn context(model: &Model, event: &EventModel) -> TokenStream {
         event.name
     );
     let blocking = event.executor;
-    let (asyncness, wait) = if blocking {
-        (quote!(), quote!())
-    } else {
-        (quote!(async), quote!(.await))
-    };
+    let asyncness = if blocking { quote!() } else { quote!(async) };
     let run = |call: TokenStream| {
         if blocking {
             quote!(self.inner.block_on(#call))
@@ -396,10 +392,7 @@ fn context(model: &Model, event: &EventModel) -> TokenStream {
     let leave = run(quote!(self.inner.leave(room)));
     let emits = event.emits.iter().map(|i| {
         let msg = &model.server_events[*i];
-        let method = format_ident!(
-            "emit_{}",
-            msg.name.replace(['.', '-', ':'], "_").to_lowercase()
-        );
+        let method = format_ident!("emit_{}", method_suffix(&msg.name));
         let ty = format_ident!("{}", msg.type_name);
         let name = &msg.name;
         let doc = format!(" Sends `{name}` to the sender (with the request's `id`).");
@@ -414,7 +407,7 @@ fn context(model: &Model, event: &EventModel) -> TokenStream {
     let broadcasts = event.broadcasts.iter().map(|b| {
         let msg = &model.server_events[b.message];
         let room = &model.rooms[b.room];
-        let method = format_ident!("broadcast_{}", msg.name.replace(['.', '-', ':'], "_").to_lowercase());
+        let method = format_ident!("broadcast_{}", method_suffix(&msg.name));
         let ty = format_ident!("{}", msg.type_name);
         let name = &msg.name;
         let params: Vec<_> = room.params.iter().map(|p| format_ident!("{}", p)).collect();
@@ -432,7 +425,6 @@ fn context(model: &Model, event: &EventModel) -> TokenStream {
             }
         }
     });
-    let _ = wait;
     quote! {
         #[doc = #doc]
         pub struct #cx<'a> {
@@ -465,6 +457,12 @@ fn context(model: &Model, event: &EventModel) -> TokenStream {
             #(#broadcasts)*
         }
     }
+}
+
+/// The part of an `emit_...` / `broadcast_...` method name that names the
+/// server event: `chat.new-message` -> `chat_new_message`.
+fn method_suffix(event: &str) -> String {
+    event.replace(['.', '-', ':'], "_").to_lowercase()
 }
 
 fn room_fn_name(room: &RoomModel) -> String {
