@@ -47,5 +47,5 @@ export CHROMIUM
 # Build the chat server once up front so the end-to-end tests start it quickly.
 cargo build -p chat-example --bin chat-server
 
-cargo test --workspace --all-targets "$@"
+cargo test --workspace --all-targets --no-fail-fast "$@"
 cargo test --workspace --doc

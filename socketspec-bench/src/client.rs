@@ -130,7 +130,22 @@ pub async fn send(ws: &mut Ws, text: String) -> Result<()> {
 /// and broadcasts; fails on `__error__`, on close, or after [`REPLY_TIMEOUT`].
 /// Returns the frame's text.
 pub async fn wait_for(ws: &mut Ws, event: &str) -> Result<String> {
+    wait_for_counting(ws, event, None)
+        .await
+        .map(|(text, _)| text)
+}
+
+/// [`wait_for`], also counting the skipped frames that mention `counted`
+/// (such as `"user_joined"` broadcasts that race ahead of a join's reply),
+/// so that a caller tallying them loses none.
+pub async fn wait_for_counting(
+    ws: &mut Ws,
+    event: &str,
+    counted: Option<&str>,
+) -> Result<(String, u64)> {
     let quoted = format!("\"{event}\"");
+    let counted = counted.map(|c| format!("\"{c}\""));
+    let mut skipped = 0;
     let read = async {
         loop {
             let message = ws
@@ -146,11 +161,14 @@ pub async fn wait_for(ws: &mut Ws, event: &str) -> Result<String> {
             };
             let text = text.as_str();
             if !mentions(text, &quoted) && !mentions(text, "\"__error__\"") {
+                if counted.as_deref().is_some_and(|c| mentions(text, c)) {
+                    skipped += 1;
+                }
                 continue;
             }
             let envelope = Envelope::parse(text)?;
             if envelope.event == event {
-                return Ok(text.to_owned());
+                return Ok((text.to_owned(), skipped));
             }
             if envelope.is_error() {
                 bail!("server answered with an error while waiting for `{event}`: {text}");
@@ -173,18 +191,26 @@ pub struct RoomJoined {
 
 /// Sends `join_room` for `room` and returns the member count after the join.
 pub async fn join_room(ws: &mut Ws, room: &str) -> Result<u64> {
+    join_room_counting(ws, room)
+        .await
+        .map(|(members, _)| members)
+}
+
+/// [`join_room`], also returning how many `user_joined` broadcasts (other
+/// members joining at the same time) arrived before the join's reply.
+pub async fn join_room_counting(ws: &mut Ws, room: &str) -> Result<(u64, u64)> {
     let id = format!("join-{room}");
     send(
         ws,
         format!(r#"{{"event":"join_room","payload":{{"room":"{room}"}},"id":"{id}"}}"#),
     )
     .await?;
-    let text = wait_for(ws, "room_joined").await?;
+    let (text, user_joined) = wait_for_counting(ws, "room_joined", Some("user_joined")).await?;
     let joined: RoomJoined = Envelope::parse(&text)?.payload()?;
     if joined.room != room {
         bail!("joined `{}` instead of `{room}`", joined.room);
     }
-    Ok(joined.members)
+    Ok((joined.members, user_joined))
 }
 
 /// Sends one `echo` and waits for its `echo_reply` (a round trip that proves

@@ -135,6 +135,10 @@ pub async fn run(target: &Target, opts: &FanoutOptions) -> Result<FanoutReport> 
     let (stop_tx, stop_rx) = watch::channel(false);
     let (joined_tx, mut joined_rx) = mpsc::channel::<Result<()>>(opts.members);
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    // Members connect concurrently but join one at a time: two joins racing
+    // would each broadcast `user_joined` to the other, making the set-up's
+    // frame count (and so the quiet point before timing starts) unknowable.
+    let join_turn = Arc::new(tokio::sync::Mutex::new(()));
     let mut members = Vec::with_capacity(opts.members);
     for _ in 0..opts.members {
         let permit = Arc::clone(&gate).acquire_owned().await?;
@@ -144,10 +148,14 @@ pub async fn run(target: &Target, opts: &FanoutOptions) -> Result<FanoutReport> 
         let joined = joined_tx.clone();
         let stop = stop_rx.clone();
         let messages = opts.messages;
+        let join_turn = Arc::clone(&join_turn);
         members.push(tokio::spawn(async move {
             let setup = async {
                 let mut ws = client::connect(&url).await?;
-                client::join_room(&mut ws, &room).await?;
+                let _turn = join_turn.lock().await;
+                // Counted in case a server broadcasts before its reply.
+                let (_, early) = client::join_room_counting(&mut ws, &room).await?;
+                arrivals.user_joined.fetch_add(early, Ordering::Relaxed);
                 Ok::<_, anyhow::Error>(ws)
             }
             .await;
