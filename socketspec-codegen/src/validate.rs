@@ -116,6 +116,15 @@ pub(crate) fn room_pattern(
             "name the room, e.g. `lobby` or `chat:{room}`",
         );
     }
+    if let Some(c) = pattern.chars().find(|c| c.is_control()) {
+        return fail(
+            format!(
+                "room pattern {pattern:?} contains the control character U+{:04X}",
+                u32::from(c)
+            ),
+            "room names appear in logs, docs and generated code: use visible characters, e.g. `chat:{room}`",
+        );
+    }
     let mut params: Vec<String> = Vec::new();
     let mut literal = String::new();
     let mut rest = pattern;

@@ -407,6 +407,15 @@ fn room_parameters_that_cannot_be_filled() {
 }
 
 #[test]
+fn room_pattern_with_a_control_character() {
+    assert_room(
+        "chat\r",
+        "room pattern \"chat\\r\" contains the control character U+000D",
+        "room names appear in logs, docs and generated code: use visible characters, e.g. `chat:{room}`",
+    );
+}
+
+#[test]
 fn room_parameters_the_generated_code_cannot_take() {
     for name in ["type", "self", "payload", "conn"] {
         assert_room(
