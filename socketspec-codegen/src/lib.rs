@@ -33,6 +33,7 @@ pub mod load;
 pub mod model;
 mod resolve;
 pub mod spec;
+mod type_checked;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

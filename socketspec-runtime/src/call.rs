@@ -2,14 +2,15 @@
 //! [`EventContext`] generated per-event contexts wrap.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::connection::{Connection, SendError};
-use crate::envelope;
+use crate::envelope::{self, Frame};
 use crate::error::{Error, ErrorCode, Result};
 use crate::identity::Identity;
 use crate::shared::Shared;
@@ -20,8 +21,76 @@ pub struct Call {
     pub(crate) conn: Connection,
     pub(crate) shared: Arc<Shared>,
     pub(crate) event: usize,
-    pub(crate) payload: Value,
+    pub(crate) payload: Payload,
     pub(crate) id: Option<String>,
+}
+
+/// A call's payload: a validated `Value`, or the payload's text still in
+/// its frame, for events whose generated type is their validation
+/// ([`EventMeta::type_checked`](crate::EventMeta::type_checked)).
+pub(crate) struct Payload {
+    /// The parsed payload (always set unless `raw` is).
+    value: Option<Value>,
+    /// `raw` parsed on demand for [`Call::payload`], which only has `&self`.
+    lazy: OnceLock<Value>,
+    raw: Option<(Frame, Range<usize>)>,
+}
+
+impl Payload {
+    /// A payload already parsed and validated.
+    pub(crate) fn value(value: Value) -> Self {
+        Payload {
+            value: Some(value),
+            lazy: OnceLock::new(),
+            raw: None,
+        }
+    }
+
+    /// A payload left as `frame[range]` (a JSON object's text), to be
+    /// decoded straight into the event's type.
+    pub(crate) fn raw(frame: Frame, range: Range<usize>) -> Self {
+        Payload {
+            value: None,
+            lazy: OnceLock::new(),
+            raw: Some((frame, range)),
+        }
+    }
+
+    fn text(&self) -> Option<&str> {
+        let (frame, range) = self.raw.as_ref()?;
+        frame.as_str().get(range.clone())
+    }
+
+    fn parse(&self) -> Value {
+        // The text was checked as JSON when the envelope was decoded.
+        self.text()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_else(|| Value::Object(serde_json::Map::new()))
+    }
+
+    fn get(&self) -> &Value {
+        match &self.value {
+            Some(value) => value,
+            None => self.lazy.get_or_init(|| self.parse()),
+        }
+    }
+
+    fn get_mut(&mut self) -> &mut Value {
+        if self.value.is_none() {
+            let value = self.lazy.take().unwrap_or_else(|| self.parse());
+            self.value = Some(value);
+            // Middleware may rewrite it: from here on the `Value` is the payload.
+            self.raw = None;
+        }
+        self.value.get_or_insert(Value::Null)
+    }
+
+    fn take(&mut self) -> Value {
+        match self.value.take() {
+            Some(value) => value,
+            None => self.lazy.take().unwrap_or_else(|| self.parse()),
+        }
+    }
 }
 
 impl Call {
@@ -51,22 +120,40 @@ impl Call {
 
     /// The validated payload.
     pub fn payload(&self) -> &Value {
-        &self.payload
+        self.payload.get()
     }
 
     /// The payload, for middleware that rewrites it.
     pub fn payload_mut(&mut self) -> &mut Value {
-        &mut self.payload
+        self.payload.get_mut()
     }
 
     /// Takes the payload and decodes it into the event's type.
+    ///
+    /// A payload still in its frame is decoded straight from the text; when
+    /// the type refuses it, the schema's validator explains why, so the
+    /// client gets the same `VALIDATION_ERROR` as for any other event.
     pub fn decode<T: DeserializeOwned>(&mut self) -> Result<T> {
-        let payload = std::mem::take(&mut self.payload);
-        serde_json::from_value(payload).map_err(|e| {
-            Error::new(ErrorCode::ValidationError, format!("payload: {e}")).with_detail(
-                "errors",
-                serde_json::json!([{"path": "", "message": e.to_string()}]),
-            )
+        if self.payload.value.is_none()
+            && let Some(text) = self.payload.text()
+        {
+            if let Ok(decoded) = serde_json::from_str(text) {
+                return Ok(decoded);
+            }
+            let value = self.payload.get();
+            if let Err(violations) = self.shared.validators.check(self.event, value) {
+                return Err(Error::new(ErrorCode::ValidationError, violations.message)
+                    .with_detail("errors", violations.errors)
+                    .refusing_payload());
+            }
+        }
+        serde_json::from_value(self.payload.take()).map_err(|e| {
+            Error::new(ErrorCode::ValidationError, format!("payload: {e}"))
+                .with_detail(
+                    "errors",
+                    serde_json::json!([{"path": "", "message": e.to_string()}]),
+                )
+                .refusing_payload()
         })
     }
 

@@ -3,15 +3,17 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::task::Poll;
 use std::time::Instant;
 
-use tokio::sync::{Notify, mpsc};
+use futures_util::task::AtomicWaker;
 
 use crate::auth::HandshakeRequest;
 use crate::close::CloseReason;
 use crate::envelope::Frame;
 use crate::error::Result;
 use crate::identity::Identity;
+use crate::outbox::{Outbox, PushError};
 use crate::shared::Shared;
 
 /// One client connection. Cheap to clone (a reference count).
@@ -24,7 +26,7 @@ struct Inner {
     id: String,
     identity: RwLock<Option<Arc<Identity>>>,
     rooms: Mutex<BTreeSet<String>>,
-    outbound: mpsc::Sender<Frame>,
+    outbox: Outbox,
     handshake: HandshakeRequest,
     connected_at: Instant,
     kill: Kill,
@@ -35,7 +37,10 @@ struct Inner {
 struct Kill {
     requested: AtomicBool,
     reason: Mutex<Option<CloseReason>>,
-    notify: Notify,
+    /// The connection loop's task: it is the only one that waits for a
+    /// close request, so one registered waker is enough (and far cheaper
+    /// per loop turn than a `Notify` future).
+    waker: AtomicWaker,
 }
 
 /// Why an outbound frame was not queued.
@@ -51,7 +56,7 @@ impl Connection {
     pub(crate) fn new(
         identity: Option<Identity>,
         handshake: HandshakeRequest,
-        outbound: mpsc::Sender<Frame>,
+        outbound_capacity: usize,
         shared: Arc<Shared>,
     ) -> Self {
         Connection {
@@ -59,13 +64,13 @@ impl Connection {
                 id: uuid::Uuid::new_v4().to_string(),
                 identity: RwLock::new(identity.map(Arc::new)),
                 rooms: Mutex::new(BTreeSet::new()),
-                outbound,
+                outbox: Outbox::new(outbound_capacity),
                 handshake,
                 connected_at: Instant::now(),
                 kill: Kill {
                     requested: AtomicBool::new(false),
                     reason: Mutex::new(None),
-                    notify: Notify::new(),
+                    waker: AtomicWaker::new(),
                 },
                 shared,
             }),
@@ -147,18 +152,29 @@ impl Connection {
             }
         }
         self.inner.kill.requested.store(true, Ordering::Release);
-        self.inner.kill.notify.notify_one();
+        self.inner.kill.waker.wake();
     }
 
-    /// Resolves once a close was requested.
-    pub(crate) async fn close_requested(&self) {
-        loop {
-            let notified = self.inner.kill.notify.notified();
+    /// Resolves once a close was requested. Only the connection loop's task
+    /// may wait on it (see [`Kill::waker`]).
+    pub(crate) fn close_requested(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
             if self.is_closing() {
-                return;
+                return Poll::Ready(());
             }
-            notified.await;
-        }
+            self.inner.kill.waker.register(cx.waker());
+            // A request between the check and the registration woke nobody.
+            if self.is_closing() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    /// The queue of frames for this connection's socket (the loop's end).
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.inner.outbox
     }
 
     pub(crate) fn take_close_reason(&self) -> Option<CloseReason> {
@@ -194,13 +210,13 @@ impl Connection {
     /// slower than it is sent to: the connection is closed with 4008 rather
     /// than letting memory grow.
     pub(crate) fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
-        match self.inner.outbound.try_send(frame) {
+        match self.inner.outbox.push(frame) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(PushError::Full) => {
                 self.request_close(CloseReason::slow_consumer());
                 Err(SendError::SlowConsumer)
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Closed),
+            Err(PushError::Closed) => Err(SendError::Closed),
         }
     }
 

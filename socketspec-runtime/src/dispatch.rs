@@ -40,8 +40,10 @@ pub(crate) async fn run_call<A: App>(app: Arc<A>, call: Call) {
         // The panic's text goes to the log via the panic hook, never to the client.
         Err(_) => Error::handler(format!("internal error while handling `{event}`")),
     };
-    tracing::debug!(connection = conn.id(), event, ?error, "handler failed");
-    app.on_error(&conn, event, &error).await;
+    if !error.is_payload_refusal() {
+        tracing::debug!(connection = conn.id(), event, ?error, "handler failed");
+        app.on_error(&conn, event, &error).await;
+    }
     let (code, message, details) = error.into_parts();
     shared.metrics.error(code);
     let frame = envelope::encode_error(code, Some(event), &message, &details, id.as_deref());

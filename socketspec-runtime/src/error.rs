@@ -101,6 +101,10 @@ pub struct Error {
     message: String,
     details: Map<String, Value>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// The payload was refused before any handler ran (it does not match
+    /// the event's schema or type): not a handler failure, so `on_error`
+    /// is not told.
+    payload_refused: bool,
 }
 
 impl Error {
@@ -111,6 +115,7 @@ impl Error {
             message: message.into(),
             details: Map::new(),
             source: None,
+            payload_refused: false,
         }
     }
 
@@ -164,6 +169,19 @@ impl Error {
         self.source.as_ref().map(|e| e.to_string())
     }
 
+    /// Marks the error as a refused payload (see `payload_refused`).
+    #[cfg(feature = "server")]
+    pub(crate) fn refusing_payload(mut self) -> Self {
+        self.payload_refused = true;
+        self
+    }
+
+    /// Whether the payload was refused before any handler ran.
+    #[cfg(feature = "server")]
+    pub(crate) fn is_payload_refusal(&self) -> bool {
+        self.payload_refused
+    }
+
     #[cfg(feature = "server")]
     pub(crate) fn into_parts(self) -> (ErrorCode, String, Map<String, Value>) {
         (self.code, self.message, self.details)
@@ -180,6 +198,7 @@ where
             message: "the handler failed".to_owned(),
             details: Map::new(),
             source: Some(Box::new(err)),
+            payload_refused: false,
         }
     }
 }

@@ -75,6 +75,8 @@ mod docs;
 pub mod envelope;
 pub mod error;
 #[cfg(feature = "server")]
+mod event_table;
+#[cfg(feature = "server")]
 pub mod identity;
 #[cfg(feature = "server")]
 pub mod meta;
@@ -84,6 +86,8 @@ pub mod metrics;
 pub mod middleware;
 #[cfg(feature = "server")]
 mod origin;
+#[cfg(feature = "server")]
+mod outbox;
 #[cfg(feature = "server")]
 mod rate_limit;
 #[cfg(feature = "server")]

@@ -37,6 +37,13 @@ pub struct EventMeta {
     pub executor: bool,
     /// The payload's JSON Schema with every `$ref` resolved into `$defs`.
     pub payload_schema: &'static str,
+    /// The payload's generated type refuses everything the schema refuses
+    /// (the code generator decides this from a narrow whitelist of shapes:
+    /// required plain `string`, `integer`, `number` and `boolean` fields).
+    /// For such events the runtime decodes the type straight from the frame
+    /// instead of building a `serde_json::Value` and running the validator;
+    /// it still runs them to explain a payload the type refused.
+    pub type_checked: bool,
 }
 
 /// One room pattern, such as `chat:{room}`.

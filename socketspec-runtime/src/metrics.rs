@@ -384,12 +384,14 @@ mod tests {
             ordered: false,
             executor: false,
             payload_schema: "{}",
+            type_checked: false,
         },
         EventMeta {
             name: "send_message",
             ordered: false,
             executor: false,
             payload_schema: "{}",
+            type_checked: false,
         },
     ];
 

@@ -41,6 +41,11 @@ pub(crate) struct SessionClock {
     session_warned: bool,
     auth_expiry: Option<Instant>,
     auth_warned: bool,
+    /// The earliest pending deadline, kept rather than recomputed on every
+    /// turn of the connection loop. Activity and pongs only push deadlines
+    /// later, so they leave it alone: at worst the loop wakes early once,
+    /// finds nothing due, and [`fire`](Self::fire) recomputes it.
+    next: Option<Instant>,
 }
 
 fn on(d: Duration) -> Option<Duration> {
@@ -63,6 +68,7 @@ impl SessionClock {
             session_warned: false,
             auth_expiry: None,
             auth_warned: false,
+            next: None,
         };
         clock.set_auth_expiry(auth_expires, now);
         clock
@@ -88,6 +94,11 @@ impl SessionClock {
             now + left
         });
         self.auth_warned = false;
+        self.recompute();
+    }
+
+    fn recompute(&mut self) {
+        self.next = self.pending().map(|(at, _)| at).min();
     }
 
     fn idle_deadline(&self) -> Option<Instant> {
@@ -133,14 +144,21 @@ impl SessionClock {
         .flatten()
     }
 
-    /// The earliest pending deadline.
+    /// When the loop should next call [`fire`](Self::fire): the earliest
+    /// pending deadline, or a moment before it (see `next`).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.pending().map(|(at, _)| at).min()
+        self.next
     }
 
     /// The action of the earliest deadline that has passed, marking it done.
     /// Warnings report the time actually left, measured from `now`.
     pub(crate) fn fire(&mut self, now: Instant) -> Option<TimerAction> {
+        let fired = self.take_due(now);
+        self.recompute();
+        fired
+    }
+
+    fn take_due(&mut self, now: Instant) -> Option<TimerAction> {
         let (_, action) = self
             .pending()
             .filter(|(at, _)| *at <= now)
@@ -239,6 +257,21 @@ mod tests {
             c.fire(t0 + Duration::from_secs(55)),
             Some(TimerAction::IdleTimeout)
         );
+    }
+
+    #[test]
+    fn an_early_deadline_after_activity_fires_nothing_and_moves_on() {
+        let t0 = Instant::now();
+        let mut cfg = config();
+        cfg.heartbeat_interval = Duration::ZERO;
+        cfg.max_duration = Duration::ZERO;
+        let mut c = SessionClock::new(cfg, t0, None);
+        assert_eq!(c.next_deadline(), Some(t0 + Duration::from_secs(20)));
+        c.activity(t0 + Duration::from_secs(5));
+        // Kept: the loop wakes at 20 s, finds nothing due, and recomputes.
+        assert_eq!(c.next_deadline(), Some(t0 + Duration::from_secs(20)));
+        assert_eq!(c.fire(t0 + Duration::from_secs(20)), None);
+        assert_eq!(c.next_deadline(), Some(t0 + Duration::from_secs(25)));
     }
 
     #[test]

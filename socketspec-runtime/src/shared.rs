@@ -1,7 +1,6 @@
 //! [`Shared`]: the state every connection of one server shares (config,
 //! event table, validators, rooms), behind one `Arc`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -13,6 +12,7 @@ use crate::config::SocketConfig;
 use crate::connection::Connection;
 use crate::envelope::Frame;
 use crate::error::{Error, Result};
+use crate::event_table::EventTable;
 use crate::meta::AppMeta;
 use crate::metrics::Metrics;
 use crate::middleware::Middleware;
@@ -23,7 +23,7 @@ pub(crate) struct Shared {
     pub(crate) config: SocketConfig,
     pub(crate) meta: &'static AppMeta,
     pub(crate) hooks: Arc<dyn Hooks>,
-    pub(crate) events: HashMap<&'static str, usize>,
+    pub(crate) events: EventTable,
     pub(crate) validators: Validators,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     pub(crate) catalog: RoomCatalog,
@@ -54,12 +54,7 @@ impl Shared {
             )?))),
             Backend::Custom(adapter) => Some(Arc::clone(adapter)),
         };
-        let events = meta
-            .events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.name, i))
-            .collect();
+        let events = EventTable::new(meta.events);
         let catalog = RoomCatalog::new(meta.rooms, &config.rooms);
         Ok(Shared {
             config,

@@ -5,13 +5,15 @@
 //! hands calls to handler tasks (bounded per connection), writes the outbound
 //! queue in batches, and fires session timers from a single deadline.
 
+use std::borrow::Cow;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use futures_util::stream::FuturesUnordered;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
@@ -22,11 +24,11 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::app::App;
 use crate::auth::{AuthRejection, BoxFuture, HandshakeRequest, seconds_until};
-use crate::call::Call;
+use crate::call::{Call, Payload};
 use crate::close::{CloseReason, code};
 use crate::connection::Connection;
 use crate::dispatch::run_call;
-use crate::envelope::{self, Frame, system};
+use crate::envelope::{self, Decoded, DecodedPayload, Frame, system};
 use crate::error::ErrorCode;
 use crate::identity::Identity;
 use crate::metrics::FrameKind;
@@ -36,6 +38,9 @@ use crate::shared::Shared;
 
 /// Frames written before one flush.
 const WRITE_BATCH: usize = 64;
+/// Frames handled in one burst (those that already arrived behind the first)
+/// before their replies are written.
+const READ_BATCH: usize = 64;
 /// How long the closing exchange may take before the socket is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one write batch may stall (the client does not read) before
@@ -76,8 +81,12 @@ pub(crate) async fn serve<A, S>(
             return;
         }
     };
-    let (tx, rx) = mpsc::channel(shared.config.outbound_queue.max(1));
-    let conn = Connection::new(identity, admission.handshake, tx, Arc::clone(&shared));
+    let conn = Connection::new(
+        identity,
+        admission.handshake,
+        shared.config.outbound_queue,
+        Arc::clone(&shared),
+    );
     let now = Instant::now();
     let auth_expiry = conn.identity().and_then(|i| i.expires_at);
     let mut lp = ConnectionLoop {
@@ -92,12 +101,12 @@ pub(crate) async fn serve<A, S>(
         ordered: None,
         shutdown: shared.shutdown.subscribe(),
         ws,
-        rx,
         conn,
         app,
         shared,
     };
     let reason = lp.run().await;
+    lp.conn.outbox().close();
     // Handlers still running finish (their replies are dropped with the
     // socket), so work a client started is not cut off halfway.
     let mut running = std::mem::take(&mut lp.running);
@@ -111,7 +120,6 @@ pub(crate) async fn serve<A, S>(
 
 struct ConnectionLoop<A, S> {
     ws: WebSocketStream<S>,
-    rx: mpsc::Receiver<Frame>,
     conn: Connection,
     app: Arc<A>,
     shared: Arc<Shared>,
@@ -135,10 +143,12 @@ struct ConnectionLoop<A, S> {
 enum Wake {
     Close,
     Shutdown,
-    Outbound(Option<Frame>),
+    Outbound,
     Inbound(Option<Result<Message, tungstenite::Error>>),
     Timer,
     HandlerDone,
+    /// An in-flight permit came back while reading was paused.
+    PermitFree,
     Flush,
 }
 
@@ -183,18 +193,17 @@ where
                     return self.close(reason).await;
                 }
                 Wake::Shutdown => return self.shutdown().await,
-                Wake::Outbound(Some(frame)) => {
-                    self.shared.metrics.outbound_depth(self.rx.len() + 1);
+                Wake::Outbound => {
+                    self.shared.metrics.outbound_depth(self.conn.outbox().len());
                     let flush = self.unflushed >= WRITE_BATCH;
-                    if self.write_batch(frame, flush).await.is_err() {
+                    if self.write_batch(flush).await.is_err() {
                         return "transport_error".to_owned();
                     }
                     self.unflushed = if flush { 0 } else { self.unflushed + 1 };
                 }
-                Wake::Outbound(None) => return "closed".to_owned(),
                 Wake::Inbound(None) => return "client_close".to_owned(),
                 Wake::Inbound(Some(Ok(message))) => {
-                    if let Some(reason) = self.on_message(message).await {
+                    if let Some(reason) = self.read_burst(message).await {
                         return reason;
                     }
                 }
@@ -204,7 +213,7 @@ where
                         return reason;
                     }
                 }
-                Wake::HandlerDone => {}
+                Wake::HandlerDone | Wake::PermitFree => {}
                 Wake::Flush => {
                     if self.flush_pending().await.is_err() {
                         return "transport_error".to_owned();
@@ -217,44 +226,102 @@ where
     async fn next_wake(&mut self) -> Wake {
         let deadline = self.clock.next_deadline();
         let can_read = self.in_flight.available_permits() > 0;
-        tokio::select! {
+        let outbox = self.conn.outbox();
+        let wake = tokio::select! {
             biased;
             () = self.conn.close_requested() => Wake::Close,
             Ok(()) = self.shutdown.changed(), if !*self.shutdown.borrow() => Wake::Shutdown,
-            frame = self.rx.recv() => Wake::Outbound(frame),
+            () = outbox.ready() => Wake::Outbound,
             Some(()) = self.running.next(), if !self.running.is_empty() => Wake::HandlerDone,
             message = self.ws.next(), if can_read => Wake::Inbound(message),
+            // An `ordered` handler that replies nothing frees its permit in
+            // its worker's task: this wakes the loop to read again.
+            Ok(_permit) = self.in_flight.acquire(), if !can_read => Wake::PermitFree,
             () = sleep_until(deadline), if deadline.is_some() => Wake::Timer,
             // Last: only when nothing else is ready.
             () = std::future::ready(()), if self.unflushed > 0 => Wake::Flush,
+        };
+        self.conn.outbox().mark_awake();
+        wake
+    }
+
+    /// Handles `first` and the frames that already arrived behind it (up to
+    /// [`READ_BATCH`], while in-flight permits last), then writes what they
+    /// produced with one flush: a burst of requests costs one write instead
+    /// of one per reply, and one turn of the loop instead of several.
+    async fn read_burst(&mut self, first: Message) -> Option<String> {
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(message) = next.take() {
+            if let Some(reason) = self.on_message(message).await {
+                return Some(reason);
+            }
+            handled += 1;
+            if handled == READ_BATCH
+                || self.in_flight.available_permits() == 0
+                || self.conn.is_closing()
+            {
+                break;
+            }
+            // A no-op waker is enough here: the next `select!` round polls
+            // the socket again with the task's own waker before it sleeps.
+            match self.ws.next().now_or_never() {
+                None => {}
+                Some(None) => return Some("client_close".to_owned()),
+                Some(Some(Ok(message))) => next = Some(message),
+                Some(Some(Err(error))) => return Some(self.on_read_error(error).await),
+            }
+        }
+        match self.write_queued().await {
+            Ok(()) => None,
+            Err(()) => Some("transport_error".to_owned()),
         }
     }
 
-    /// Writes `first` and whatever else is queued, flushing once at the end
-    /// when `flush`. A close request interrupts a write that the client does
-    /// not drain.
-    async fn write_batch(&mut self, first: Frame, flush: bool) -> Result<(), ()> {
-        let conn = self.conn.clone();
+    /// Writes every frame already queued and flushes once.
+    async fn write_queued(&mut self) -> Result<(), ()> {
+        let outbox = self.conn.outbox();
+        let Some(first) = outbox.pop() else {
+            return if self.unflushed > 0 {
+                self.flush_pending().await
+            } else {
+                Ok(())
+            };
+        };
+        self.unflushed = 0;
         let ws = &mut self.ws;
-        let rx = &mut self.rx;
         let write = async {
             ws.feed(Message::Text(first)).await?;
-            for _ in 1..WRITE_BATCH {
-                match rx.try_recv() {
-                    Ok(frame) => ws.feed(Message::Text(frame)).await?,
-                    Err(_) => break,
+            while let Some(frame) = outbox.pop() {
+                ws.feed(Message::Text(frame)).await?;
+            }
+            ws.flush().await
+        };
+        guard_write(&self.conn, write).await
+    }
+
+    /// Writes up to [`WRITE_BATCH`] queued frames, flushing at the end when
+    /// `flush`. A close request interrupts a write that the client does not
+    /// drain.
+    async fn write_batch(&mut self, flush: bool) -> Result<(), ()> {
+        let ws = &mut self.ws;
+        let outbox = self.conn.outbox();
+        let write = async {
+            for _ in 0..WRITE_BATCH {
+                match outbox.pop() {
+                    Some(frame) => ws.feed(Message::Text(frame)).await?,
+                    None => break,
                 }
             }
             if flush { ws.flush().await } else { Ok(()) }
         };
-        guard_write(&conn, write).await
+        guard_write(&self.conn, write).await
     }
 
     /// Flushes what earlier batches fed to the socket.
     async fn flush_pending(&mut self) -> Result<(), ()> {
         self.unflushed = 0;
-        let conn = self.conn.clone();
-        guard_write(&conn, self.ws.flush()).await
+        guard_write(&self.conn, self.ws.flush()).await
     }
 
     /// Writes one frame straight to the socket, bounded in time.
@@ -299,9 +366,9 @@ where
             _ => FrameKind::Control,
         });
         match message {
-            Message::Text(text) => self.on_text(text.as_bytes()).await,
+            Message::Text(text) => self.on_text(text.as_bytes(), Some(&text)).await,
             Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
-                Ok(_) => self.on_text(&bytes).await,
+                Ok(_) => self.on_text(&bytes, None).await,
                 Err(_) => {
                     self.queue_error(
                         ErrorCode::ValidationError,
@@ -328,7 +395,9 @@ where
         }
     }
 
-    async fn on_text(&mut self, bytes: &[u8]) -> Option<String> {
+    /// Handles one text message. `frame` is the message itself when it
+    /// came as text, so a payload can stay in it (see [`Payload::raw`]).
+    async fn on_text(&mut self, bytes: &[u8], frame: Option<&Frame>) -> Option<String> {
         let limit = self.shared.config.max_payload_size;
         if bytes.len() > limit {
             let mut details = Map::new();
@@ -348,7 +417,7 @@ where
             );
             return None;
         }
-        let decoded = envelope::decode(bytes);
+        let decoded = envelope::decode_borrowed(bytes);
         // Client-side system events are neither rate-limited nor activity.
         if let Ok(inbound) = &decoded {
             if inbound.event == system::PONG {
@@ -356,8 +425,12 @@ where
                 return None;
             }
             if inbound.event == system::REFRESH_AUTH {
-                self.refresh_auth(&inbound.payload, inbound.id.as_deref())
-                    .await;
+                let id = inbound.id.as_deref().map(str::to_owned);
+                let payload = match decoded.map(|d| d.payload.into_value()) {
+                    Ok(Ok(payload)) => payload,
+                    _ => Value::Null,
+                };
+                self.refresh_auth(&payload, id.as_deref()).await;
                 return None;
             }
         }
@@ -366,7 +439,7 @@ where
             && let Err(wait) = bucket.try_take(now)
         {
             let (event, id) = match &decoded {
-                Ok(m) => (Some(m.event.as_str()), m.id.as_deref()),
+                Ok(m) => (Some(m.event.as_ref()), m.id.as_deref()),
                 Err(e) => (e.event.as_deref(), e.id.as_deref()),
             };
             let mut details = Map::new();
@@ -394,7 +467,7 @@ where
                 return None;
             }
         };
-        let Some(&index) = self.shared.events.get(inbound.event.as_str()) else {
+        let Some(index) = self.shared.events.get(inbound.event.as_ref()) else {
             let message = if system::is_reserved(&inbound.event) {
                 format!("`{}` is a server-to-client system event", inbound.event)
             } else {
@@ -411,23 +484,63 @@ where
         };
         self.shared.metrics.event(index);
         self.clock.activity(now);
-        if let Err(violations) = self.shared.validators.check(index, &inbound.payload) {
-            let mut details = Map::new();
-            details.insert("errors".to_owned(), violations.errors);
-            self.queue_error(
-                ErrorCode::ValidationError,
-                Some(&inbound.event),
-                &violations.message,
-                &details,
-                inbound.id.as_deref(),
-            );
-            return None;
-        }
-        self.start_call(index, inbound.payload, inbound.id);
+        let type_checked = self
+            .shared
+            .meta
+            .events
+            .get(index)
+            .is_some_and(|e| e.type_checked);
+        // Middleware may read the payload as a `Value`: only without any is
+        // it worth keeping the text for the type to decode.
+        let raw = match &inbound.payload {
+            DecodedPayload::Raw(raw)
+                if type_checked && self.shared.middleware.is_empty() && is_flat(raw.get()) =>
+            {
+                frame.and_then(|f| Some((f.clone(), range_in(f, raw.get())?)))
+            }
+            _ => None,
+        };
+        let payload = match raw {
+            Some((frame, range)) => Payload::raw(frame, range),
+            None => match self.validated(index, &inbound) {
+                Some(value) => Payload::value(value),
+                None => return None,
+            },
+        };
+        self.start_call(index, payload, inbound.id.map(Cow::into_owned))
+            .await;
         None
     }
 
-    fn start_call(&mut self, index: usize, payload: Value, id: Option<String>) {
+    /// The payload of `inbound` parsed and checked against its event's
+    /// schema, or `None` after queueing the `VALIDATION_ERROR`.
+    fn validated(&self, index: usize, inbound: &Decoded<'_>) -> Option<Value> {
+        let parsed = match &inbound.payload {
+            DecodedPayload::Value(value) => Ok(value.clone()),
+            DecodedPayload::Raw(raw) => DecodedPayload::Raw(raw).into_value(),
+        };
+        let (message, details) = match parsed {
+            Ok(value) => match self.shared.validators.check(index, &value) {
+                Ok(()) => return Some(value),
+                Err(violations) => {
+                    let mut details = Map::new();
+                    details.insert("errors".to_owned(), violations.errors);
+                    (violations.message, details)
+                }
+            },
+            Err(message) => (message, Map::new()),
+        };
+        self.queue_error(
+            ErrorCode::ValidationError,
+            Some(&inbound.event),
+            &message,
+            &details,
+            inbound.id.as_deref(),
+        );
+        None
+    }
+
+    async fn start_call(&mut self, index: usize, payload: Payload, id: Option<String>) {
         let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
             // Unreachable: the loop only reads while a permit is free.
             return;
@@ -456,10 +569,17 @@ where
             let _ = tx.try_send((call, permit));
         } else {
             let app = Arc::clone(&self.app);
-            self.running.push(Box::pin(async move {
+            let mut handler: BoxFuture<'static, ()> = Box::pin(async move {
                 run_call(app, call).await;
                 drop(permit);
-            }));
+            });
+            // Most handlers finish without waiting on anything: run each to
+            // its first real await now, so its reply joins this burst's
+            // write, and park only those that wait.
+            let first_poll = std::future::poll_fn(|cx| Poll::Ready(handler.as_mut().poll(cx)));
+            if first_poll.await.is_pending() {
+                self.running.push(handler);
+            }
         }
     }
 
@@ -601,8 +721,8 @@ where
                 _ = &mut drained => break,
                 () = tokio::time::sleep_until(deadline) => break,
                 Some(()) = self.running.next(), if !self.running.is_empty() => {}
-                Some(frame) = self.rx.recv() => {
-                    if self.write_batch(frame, true).await.is_err() {
+                () = self.conn.outbox().ready() => {
+                    if self.write_batch(true).await.is_err() {
                         return "server_shutdown".to_owned();
                     }
                 }
@@ -616,10 +736,10 @@ where
     /// `__disconnect__ {reason}`, then the close frame.
     async fn close(&mut self, reason: CloseReason) -> String {
         let ws = &mut self.ws;
-        let rx = &mut self.rx;
+        let outbox = self.conn.outbox();
         let metrics = &self.shared.metrics;
         let farewell = async {
-            while let Ok(frame) = rx.try_recv() {
+            while let Some(frame) = outbox.pop() {
                 ws.feed(Message::Text(frame)).await?;
             }
             if let Some((code, message)) = &reason.error {
@@ -704,9 +824,57 @@ fn connect_frame(conn: &Connection, shared: &Shared) -> Frame {
     envelope::encode(system::CONNECT, &payload, None).unwrap_or_else(|_| Frame::from_static("{}"))
 }
 
+/// Whether a payload object's text has no nested object or array (nor a
+/// `{` or `[` inside a string, which is rare enough to not tell apart).
+/// Type-checked payloads are flat; anything nested (extra properties the
+/// schema allows) takes the `Value` path, so nesting limits and errors are
+/// the same whichever path a message takes.
+fn is_flat(object: &str) -> bool {
+    object
+        .as_bytes()
+        .get(1..)
+        .is_some_and(|inner| !inner.iter().any(|b| matches!(b, b'{' | b'[')))
+}
+
+/// Where `part` (a slice of `frame`'s text) sits in `frame`.
+fn range_in(frame: &Frame, part: &str) -> Option<std::ops::Range<usize>> {
+    let text = frame.as_str();
+    let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    let range = start..start.checked_add(part.len())?;
+    // Bounds and identity checked: only a true sub-slice is accepted.
+    text.get(range.clone())
+        .is_some_and(|s| s.as_ptr() == part.as_ptr())
+        .then_some(range)
+}
+
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_flat_objects_skip_the_value_path() {
+        assert!(is_flat(r#"{"seq":1,"data":"x"}"#));
+        assert!(is_flat("{}"));
+        assert!(!is_flat(r#"{"seq":1,"x":{}}"#));
+        assert!(!is_flat(r#"{"seq":1,"x":[1]}"#));
+        // A bracket inside a string also takes the `Value` path: harmless.
+        assert!(!is_flat(r#"{"data":"[x]"}"#));
+        assert!(!is_flat(""));
+    }
+
+    #[test]
+    fn a_range_is_found_only_for_a_true_sub_slice() {
+        let frame = Frame::from_static(r#"{"payload":{"a":1}}"#);
+        let inner = frame.as_str().get(11..18).unwrap_or_default();
+        assert_eq!(range_in(&frame, inner), Some(11..18));
+        let elsewhere = String::from(inner);
+        assert_eq!(range_in(&frame, &elsewhere), None);
     }
 }

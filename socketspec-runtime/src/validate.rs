@@ -100,6 +100,7 @@ mod tests {
         ordered: false,
         executor: false,
         payload_schema: r#"{"type":"object","required":["room","text"],"properties":{"room":{"type":"string","pattern":"^[a-z]+$"},"text":{"type":"string","minLength":1}}}"#,
+        type_checked: false,
     }];
     static META: AppMeta = AppMeta {
         title: "t",

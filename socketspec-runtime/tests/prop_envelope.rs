@@ -229,18 +229,21 @@ static EVENTS: [EventMeta; 3] = [
         ordered: false,
         executor: false,
         payload_schema: SEND_SCHEMA,
+        type_checked: false,
     },
     EventMeta {
         name: "open",
         ordered: false,
         executor: false,
         payload_schema: r#"{"type": "object"}"#,
+        type_checked: false,
     },
     EventMeta {
         name: "queued",
         ordered: true,
         executor: false,
         payload_schema: r#"{"type": "object", "properties": {"n": {"type": "integer"}}}"#,
+        type_checked: false,
     },
 ];
 

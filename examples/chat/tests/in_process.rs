@@ -550,3 +550,88 @@ async fn a_raw_client_reconnects_in_process() -> TestResult {
     client.close(1000, "done").await?;
     Ok(())
 }
+
+/// Passes every call on untouched. Its only effect: with middleware
+/// installed the runtime always validates payloads as `Value`s, so a server
+/// with it shows what the checked path answers.
+struct PassThrough;
+
+impl Middleware for PassThrough {
+    fn handle<'a>(
+        &'a self,
+        call: Call,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, socketspec_runtime::Result<()>> {
+        Box::pin(next.run(call))
+    }
+}
+
+/// Sends `text` as one frame and returns what answers id `id`: the reply's
+/// event and payload, or the error's code, event, message and details (its
+/// `request_id` is the id, so it is left out).
+async fn answer(client: &mut TestClient, text: &str, id: &str) -> Value {
+    client.send_text(text).await.expect("sends");
+    loop {
+        let message = client.receive_any(T).await.expect("an answer");
+        if message.id.as_deref() != Some(id) {
+            continue;
+        }
+        let mut payload = message.payload;
+        if let Some(error) = payload.as_object_mut() {
+            error.remove("request_id");
+        }
+        return json!({"event": message.event, "payload": payload});
+    }
+}
+
+#[tokio::test]
+async fn type_checked_events_answer_exactly_like_validated_ones() -> TestResult {
+    // `echo` (required `seq: integer`, `data: string`) and `whoami` (any
+    // object) are decoded straight into their types; behind middleware the
+    // same events go through the JSON Schema validator first.
+    let fast = default_server();
+    let checked = Server::builder(chat::service(Chat))
+        .middleware(PassThrough)
+        .build()?;
+    let mut on_fast = TestClient::connect(&fast).await?;
+    let mut on_checked = TestClient::connect(&checked).await?;
+    let envelopes = [
+        r#"{"event":"echo","payload":{"seq":1,"data":"x"},"id":"ID"}"#,
+        r#"{"event":"echo","payload":{"seq":1,"data":"x","extra":[1]},"id":"ID"}"#,
+        r#"{"event":"echo","payload":{"seq":1,"data":"x","extra":true},"id":"ID"}"#,
+        r#"{"id":"ID","payload" : { "data" : "a\"b\u00e9\\" , "seq" : -7 } ,"event":"echo"}"#,
+        r#"{"event":"echo","payload":{"seq":"1","data":"x"},"id":"ID"}"#,
+        r#"{"event":"echo","payload":{"seq":1,"data":null},"id":"ID"}"#,
+        r#"{"event":"echo","payload":{"data":"no seq"},"id":"ID"}"#,
+        r#"{"event":"echo","payload":{},"id":"ID"}"#,
+        r#"{"event":"echo","id":"ID"}"#,
+        // Valid for the schema, refused by the type (`i64`) on both paths.
+        r#"{"event":"echo","payload":{"seq":1.0,"data":"x"},"id":"ID"}"#,
+        r#"{"event":"echo","payload":{"seq":9223372036854775808,"data":"x"},"id":"ID"}"#,
+        // A repeated key: the last one wins, as in a `Value`.
+        r#"{"event":"echo","payload":{"seq":1,"data":"x","seq":2},"id":"ID"}"#,
+        r#"{"event":"echo","payload":[1],"id":"ID"}"#,
+        r#"{"event":"whoami","payload":{"anything":{"goes":true}},"id":"ID"}"#,
+        r#"{"event":"whoami","payload":null,"id":"ID"}"#,
+    ];
+    for (i, envelope) in envelopes.iter().enumerate() {
+        let id = format!("k{i}");
+        let text = envelope.replace("\"ID\"", &format!("\"{id}\""));
+        let a = answer(&mut on_fast, &text, &id).await;
+        let b = answer(&mut on_checked, &text, &id).await;
+        // `whoami` names the connection: compare everything else.
+        let strip = |mut v: Value| {
+            if let Some(p) = v["payload"].as_object_mut() {
+                p.remove("connection_id");
+            }
+            v
+        };
+        assert_eq!(strip(a.clone()), strip(b), "{text}");
+        let refused = matches!(i, 4..=10 | 12);
+        assert_eq!(a["event"] == "__error__", refused, "{text}: {a}");
+        if refused {
+            assert_eq!(a["payload"]["code"], "VALIDATION_ERROR", "{text}: {a}");
+        }
+    }
+    Ok(())
+}

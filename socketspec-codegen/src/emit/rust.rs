@@ -620,8 +620,9 @@ fn meta(model: &Model, extras: &Extras) -> TokenStream {
         let ordered = e.ordered;
         let executor = e.executor;
         let schema = serde_json::to_string(&model.standalone_schema(&e.payload)).unwrap_or_default();
+        let type_checked = crate::type_checked::type_checks_exactly(&e.payload, &model.defs);
         quote! {
-            ::socketspec_runtime::EventMeta { name: #name, ordered: #ordered, executor: #executor, payload_schema: #schema }
+            ::socketspec_runtime::EventMeta { name: #name, ordered: #ordered, executor: #executor, payload_schema: #schema, type_checked: #type_checked }
         }
     });
     let rooms = model.rooms.iter().map(|r| {

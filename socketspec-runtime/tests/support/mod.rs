@@ -15,6 +15,7 @@ static EVENTS: [EventMeta; 1] = [EventMeta {
     ordered: false,
     executor: false,
     payload_schema: r#"{"type":"object"}"#,
+    type_checked: false,
 }];
 
 static META: AppMeta = AppMeta {
