@@ -626,8 +626,11 @@ where
     async fn on_read_error(&mut self, error: tungstenite::Error) -> String {
         match error {
             tungstenite::Error::Capacity(_) => {
-                self.close(CloseReason::new(code::MESSAGE_TOO_BIG, "message_too_big"))
-                    .await
+                let reason = self
+                    .close(CloseReason::new(code::MESSAGE_TOO_BIG, "message_too_big"))
+                    .await;
+                discard_incoming(self.ws.get_mut()).await;
+                reason
             }
             tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
                 "client_close".to_owned()
@@ -777,6 +780,30 @@ async fn guard_write(
             Ok(())
         }
     }
+}
+
+/// Bytes [`discard_incoming`] reads at most.
+const DISCARD_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Reads and drops what the client is still sending (the rest of a message
+/// too big to take), for at most [`CLOSE_TIMEOUT`]: closing a socket with
+/// unread data resets the connection, and the client would lose the close
+/// frame (and its 1009) that is already on its way.
+async fn discard_incoming<S: AsyncRead + Unpin>(stream: &mut S) {
+    use tokio::io::AsyncReadExt;
+    // On the heap: a buffer in the future would make every idle connection's
+    // task that much bigger.
+    let mut buf = vec![0u8; 8192];
+    let mut left = DISCARD_LIMIT;
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        while left > 0 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
 }
 
 /// Sends the close frame and waits (briefly) for the client's answer.
