@@ -213,6 +213,21 @@ pub async fn join_room_counting(ws: &mut Ws, room: &str) -> Result<(u64, u64)> {
     Ok((joined.members, user_joined))
 }
 
+/// Opens `count` connections to `url`, `concurrency` at a time, each made
+/// ready by one `echo` round trip (so the server has fully set it up).
+pub async fn connect_ready_many(url: &str, count: usize, concurrency: usize) -> Result<Vec<Ws>> {
+    let url: Arc<str> = Arc::from(url);
+    bounded(count, concurrency, |_| {
+        let url = Arc::clone(&url);
+        async move {
+            let mut ws = connect(&url).await?;
+            echo_once(&mut ws).await?;
+            Ok(ws)
+        }
+    })
+    .await
+}
+
 /// Sends one `echo` and waits for its `echo_reply` (a round trip that proves
 /// the server has fully set the connection up).
 pub async fn echo_once(ws: &mut Ws) -> Result<()> {

@@ -294,19 +294,19 @@ impl Model {
     /// `schema` made self-contained: the shared `$defs` attached, for
     /// validators and documents that need a standalone schema.
     pub fn standalone_schema(&self, schema: &Value) -> Value {
-        let mut full = schema.clone();
-        if let Some(obj) = full.as_object_mut().filter(|_| !self.defs.is_empty()) {
-            {
-                let defs: Map<String, Value> = self
-                    .defs
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                obj.insert("$defs".into(), Value::Object(defs));
-            }
-        }
-        full
+        with_defs(schema, &self.defs)
     }
+}
+
+/// `schema` with `defs` attached as its `$defs` (unchanged when there are
+/// none, or when it is not an object).
+pub(crate) fn with_defs(schema: &Value, defs: &IndexMap<String, Value>) -> Value {
+    let mut full = schema.clone();
+    if let Some(obj) = full.as_object_mut().filter(|_| !defs.is_empty()) {
+        let defs: Map<String, Value> = defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        obj.insert("$defs".into(), Value::Object(defs));
+    }
+    full
 }
 
 /// Checks every shared definition's name and schema, each definition after

@@ -32,8 +32,8 @@ pub(crate) struct Outbox {
     /// The connection loop's task, registered each time it polls [`Outbox::poll_ready`].
     waker: AtomicWaker,
     /// Whether the loop is running (and will look at the queue before it
-    /// sleeps again). Read and written under `state`'s lock, which orders
-    /// it against the pushes: see [`Outbox::push`].
+    /// sleeps again). Read, and set to `false`, under `state`'s lock, which
+    /// orders it against the pushes: see [`Outbox::push`].
     awake: AtomicBool,
 }
 
@@ -114,9 +114,11 @@ impl Outbox {
     }
 
     /// The loop woke (for any reason): pushes need not wake it until it
-    /// polls [`Outbox::poll_ready`] again.
+    /// polls [`Outbox::poll_ready`] again. No lock needed: only the
+    /// `false` that [`Outbox::poll_ready`] stores must be ordered against
+    /// pushes; a push that misses this `true` merely wakes the loop once
+    /// for nothing.
     pub(crate) fn mark_awake(&self) {
-        let _state = self.lock();
         self.awake.store(true, Ordering::Relaxed);
     }
 

@@ -131,9 +131,9 @@ struct ConnectionLoop<A, S> {
     /// its first real await does so in arrival order) instead of one task
     /// spawned per message.
     running: FuturesUnordered<BoxFuture<'static, ()>>,
-    /// Write batches fed to the socket since the last flush. Flushing once
-    /// when nothing else is ready (instead of after every reply) turns a
-    /// burst of replies into one write.
+    /// Frames fed to the socket since the last flush. Flushing once when
+    /// nothing else is ready (instead of after every reply) turns a burst of
+    /// replies into one write.
     unflushed: usize,
     ordered: Option<mpsc::Sender<(Call, OwnedSemaphorePermit)>>,
     shutdown: watch::Receiver<bool>,
@@ -195,11 +195,9 @@ where
                 Wake::Shutdown => return self.shutdown().await,
                 Wake::Outbound => {
                     self.shared.metrics.outbound_depth(self.conn.outbox().len());
-                    let flush = self.unflushed >= WRITE_BATCH;
-                    if self.write_batch(flush).await.is_err() {
+                    if self.write(WRITE_BATCH, false).await.is_err() {
                         return "transport_error".to_owned();
                     }
-                    self.unflushed = if flush { 0 } else { self.unflushed + 1 };
                 }
                 Wake::Inbound(None) => return "client_close".to_owned(),
                 Wake::Inbound(Some(Ok(message))) => {
@@ -215,7 +213,7 @@ where
                 }
                 Wake::HandlerDone | Wake::PermitFree => {}
                 Wake::Flush => {
-                    if self.flush_pending().await.is_err() {
+                    if self.write(0, true).await.is_err() {
                         return "transport_error".to_owned();
                     }
                 }
@@ -272,56 +270,35 @@ where
                 Some(Some(Err(error))) => return Some(self.on_read_error(error).await),
             }
         }
-        match self.write_queued().await {
+        match self.write(usize::MAX, true).await {
             Ok(()) => None,
             Err(()) => Some("transport_error".to_owned()),
         }
     }
 
-    /// Writes every frame already queued and flushes once.
-    async fn write_queued(&mut self) -> Result<(), ()> {
+    /// Feeds up to `limit` queued frames to the socket, then flushes what
+    /// is unflushed when `flush`, or when [`WRITE_BATCH`] frames are. A
+    /// close request interrupts a write that the client does not drain.
+    async fn write(&mut self, limit: usize, flush: bool) -> Result<(), ()> {
+        let ws = &mut self.ws;
         let outbox = self.conn.outbox();
-        let Some(first) = outbox.pop() else {
-            return if self.unflushed > 0 {
-                self.flush_pending().await
+        let unflushed = &mut self.unflushed;
+        let write = async {
+            let mut fed = 0;
+            while fed < limit {
+                let Some(frame) = outbox.pop() else { break };
+                ws.feed(Message::Text(frame)).await?;
+                fed += 1;
+            }
+            *unflushed += fed;
+            if *unflushed > 0 && (flush || *unflushed >= WRITE_BATCH) {
+                *unflushed = 0;
+                ws.flush().await
             } else {
                 Ok(())
-            };
-        };
-        self.unflushed = 0;
-        let ws = &mut self.ws;
-        let write = async {
-            ws.feed(Message::Text(first)).await?;
-            while let Some(frame) = outbox.pop() {
-                ws.feed(Message::Text(frame)).await?;
             }
-            ws.flush().await
         };
         guard_write(&self.conn, write).await
-    }
-
-    /// Writes up to [`WRITE_BATCH`] queued frames, flushing at the end when
-    /// `flush`. A close request interrupts a write that the client does not
-    /// drain.
-    async fn write_batch(&mut self, flush: bool) -> Result<(), ()> {
-        let ws = &mut self.ws;
-        let outbox = self.conn.outbox();
-        let write = async {
-            for _ in 0..WRITE_BATCH {
-                match outbox.pop() {
-                    Some(frame) => ws.feed(Message::Text(frame)).await?,
-                    None => break,
-                }
-            }
-            if flush { ws.flush().await } else { Ok(()) }
-        };
-        guard_write(&self.conn, write).await
-    }
-
-    /// Flushes what earlier batches fed to the socket.
-    async fn flush_pending(&mut self) -> Result<(), ()> {
-        self.unflushed = 0;
-        guard_write(&self.conn, self.ws.flush()).await
     }
 
     /// Writes one frame straight to the socket, bounded in time.
@@ -425,12 +402,10 @@ where
                 return None;
             }
             if inbound.event == system::REFRESH_AUTH {
-                let id = inbound.id.as_deref().map(str::to_owned);
-                let payload = match decoded.map(|d| d.payload.into_value()) {
-                    Ok(Ok(payload)) => payload,
-                    _ => Value::Null,
-                };
-                self.refresh_auth(&payload, id.as_deref()).await;
+                if let Ok(Decoded { payload, id, .. }) = decoded {
+                    let payload = payload.into_value().unwrap_or(Value::Null);
+                    self.refresh_auth(&payload, id.as_deref()).await;
+                }
                 return None;
             }
         }
@@ -484,42 +459,42 @@ where
         };
         self.shared.metrics.event(index);
         self.clock.activity(now);
-        let type_checked = self
-            .shared
-            .meta
-            .events
-            .get(index)
-            .is_some_and(|e| e.type_checked);
+        let meta = self.shared.meta.events.get(index);
         // Middleware may read the payload as a `Value`: only without any is
         // it worth keeping the text for the type to decode.
-        let raw = match &inbound.payload {
-            DecodedPayload::Raw(raw)
-                if type_checked && self.shared.middleware.is_empty() && is_flat(raw.get()) =>
-            {
+        let type_checked =
+            meta.is_some_and(|m| m.type_checked) && self.shared.middleware.is_empty();
+        let Decoded { event, payload, id } = inbound;
+        let raw = match &payload {
+            DecodedPayload::Raw(raw) if type_checked && is_flat(raw.get()) => {
                 frame.and_then(|f| Some((f.clone(), range_in(f, raw.get())?)))
             }
             _ => None,
         };
         let payload = match raw {
             Some((frame, range)) => Payload::raw(frame, range),
-            None => match self.validated(index, &inbound) {
+            None => match self.validated(index, payload, &event, id.as_deref()) {
                 Some(value) => Payload::value(value),
                 None => return None,
             },
         };
-        self.start_call(index, payload, inbound.id.map(Cow::into_owned))
+        let ordered = meta.is_some_and(|m| m.ordered);
+        self.start_call(index, ordered, payload, id.map(Cow::into_owned))
             .await;
         None
     }
 
-    /// The payload of `inbound` parsed and checked against its event's
-    /// schema, or `None` after queueing the `VALIDATION_ERROR`.
-    fn validated(&self, index: usize, inbound: &Decoded<'_>) -> Option<Value> {
-        let parsed = match &inbound.payload {
-            DecodedPayload::Value(value) => Ok(value.clone()),
-            DecodedPayload::Raw(raw) => DecodedPayload::Raw(raw).into_value(),
-        };
-        let (message, details) = match parsed {
+    /// `payload` parsed and checked against the schema of event `index`
+    /// (`event`, request `id`), or `None` after queueing the
+    /// `VALIDATION_ERROR`.
+    fn validated(
+        &self,
+        index: usize,
+        payload: DecodedPayload<'_>,
+        event: &str,
+        id: Option<&str>,
+    ) -> Option<Value> {
+        let (message, details) = match payload.into_value() {
             Ok(value) => match self.shared.validators.check(index, &value) {
                 Ok(()) => return Some(value),
                 Err(violations) => {
@@ -532,15 +507,21 @@ where
         };
         self.queue_error(
             ErrorCode::ValidationError,
-            Some(&inbound.event),
+            Some(event),
             &message,
             &details,
-            inbound.id.as_deref(),
+            id,
         );
         None
     }
 
-    async fn start_call(&mut self, index: usize, payload: Payload, id: Option<String>) {
+    async fn start_call(
+        &mut self,
+        index: usize,
+        ordered: bool,
+        payload: Payload,
+        id: Option<String>,
+    ) {
         let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
             // Unreachable: the loop only reads while a permit is free.
             return;
@@ -552,12 +533,6 @@ where
             payload,
             id,
         };
-        let ordered = self
-            .shared
-            .meta
-            .events
-            .get(index)
-            .is_some_and(|e| e.ordered);
         if ordered {
             let tx = self.ordered.get_or_insert_with(|| {
                 spawn_ordered_worker(
@@ -725,7 +700,7 @@ where
                 () = tokio::time::sleep_until(deadline) => break,
                 Some(()) = self.running.next(), if !self.running.is_empty() => {}
                 () = self.conn.outbox().ready() => {
-                    if self.write_batch(true).await.is_err() {
+                    if self.write(WRITE_BATCH, true).await.is_err() {
                         return "server_shutdown".to_owned();
                     }
                 }

@@ -4,7 +4,6 @@
 //! Each connection makes one `echo` round trip before it is counted, so the
 //! server has fully set it up (buffers touched, room joined, tasks parked).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -45,16 +44,8 @@ pub struct IdleReport {
 pub async fn run(target: &Target, opts: &IdleOptions) -> Result<IdleReport> {
     let rss_before_kib = target.require_rss_kib("idle")?;
     let start = Instant::now();
-    let url = Arc::new(target.url.clone());
-    let held = client::bounded(opts.connections, CONNECT_CONCURRENCY, |_| {
-        let url = Arc::clone(&url);
-        async move {
-            let mut ws = client::connect(&url).await?;
-            client::echo_once(&mut ws).await?;
-            Ok(ws)
-        }
-    })
-    .await?;
+    let held =
+        client::connect_ready_many(&target.url, opts.connections, CONNECT_CONCURRENCY).await?;
     let connect_seconds = start.elapsed().as_secs_f64();
     tokio::time::sleep(opts.settle).await;
     let rss_held_kib = target.require_rss_kib("idle")?;

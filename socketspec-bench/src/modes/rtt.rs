@@ -78,16 +78,8 @@ pub async fn run(target: &Target, opts: &RttOptions) -> Result<RttReport> {
     if opts.connections == 0 || opts.window == 0 {
         bail!("rtt needs at least one connection and a window of at least 1");
     }
-    let url = Arc::new(target.url.clone());
-    let sockets = client::bounded(opts.connections, CONNECT_CONCURRENCY, |_| {
-        let url = Arc::clone(&url);
-        async move {
-            let mut ws = client::connect(&url).await?;
-            client::echo_once(&mut ws).await?;
-            Ok(ws)
-        }
-    })
-    .await?;
+    let sockets =
+        client::connect_ready_many(&target.url, opts.connections, CONNECT_CONCURRENCY).await?;
 
     let epoch = Instant::now();
     let plan = match opts.messages {

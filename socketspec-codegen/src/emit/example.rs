@@ -253,16 +253,7 @@ impl Generator<'_> {
 
     /// A validator for a string schema, its shared definitions attached.
     fn validator(&self, schema: &Value) -> Option<jsonschema::Validator> {
-        let mut full = schema.clone();
-        if let Some(obj) = full.as_object_mut() {
-            let defs: Map<String, Value> = self
-                .defs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            obj.insert("$defs".into(), Value::Object(defs));
-        }
-        jsonschema::draft202012::new(&full).ok()
+        jsonschema::draft202012::new(&crate::model::with_defs(schema, self.defs)).ok()
     }
 }
 

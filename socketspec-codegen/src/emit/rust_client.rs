@@ -77,6 +77,15 @@ fn ident(name: &str) -> syn::Ident {
     }
 }
 
+/// The doc comment of a server event's variant: its name and description.
+fn server_event_doc(m: &ServerEventModel) -> TokenStream {
+    let text = match &m.description {
+        Some(d) => format!("`{}`: {d}", m.name),
+        None => format!("`{}`.", m.name),
+    };
+    doc_lines(&text)
+}
+
 fn doc_lines(text: &str) -> TokenStream {
     let lines = text.lines().map(|l| format!(" {l}"));
     quote! { #(#[doc = #lines])* }
@@ -119,11 +128,7 @@ fn server_event_enum(model: &Model) -> TokenStream {
     let variants = model.server_events.iter().map(|m| {
         let variant = format_ident!("{}", variant_name(m));
         let ty = format_ident!("{}", m.type_name);
-        let text = match &m.description {
-            Some(d) => format!("`{}`: {d}", m.name),
-            None => format!("`{}`.", m.name),
-        };
-        let doc = doc_lines(&text);
+        let doc = server_event_doc(m);
         quote! { #doc #variant(super::#ty), }
     });
     let arms = model.server_events.iter().map(|m| {
@@ -255,11 +260,7 @@ fn reply_enum(model: &Model, event: &EventModel) -> TokenStream {
         let m = &model.server_events[*i];
         let variant = format_ident!("{}", m.type_name);
         let ty = format_ident!("{}", m.type_name);
-        let text = match &m.description {
-            Some(d) => format!("`{}`: {d}", m.name),
-            None => format!("`{}`.", m.name),
-        };
-        let doc = doc_lines(&text);
+        let doc = server_event_doc(m);
         quote! { #doc #variant(super::#ty), }
     });
     quote! {
