@@ -550,9 +550,13 @@ where
             });
             // Most handlers finish without waiting on anything: run each to
             // its first real await now, so its reply joins this burst's
-            // write, and park only those that wait.
+            // write, and park only those that wait. Not while others are
+            // parked, though: one of them may be woken but not yet polled,
+            // and a newer handler run now would reach a shared step (a
+            // Redis publish) first, breaking per-sender broadcast order.
+            // Behind them in the queue, it is polled after them.
             let first_poll = std::future::poll_fn(|cx| Poll::Ready(handler.as_mut().poll(cx)));
-            if first_poll.await.is_pending() {
+            if !self.running.is_empty() || first_poll.await.is_pending() {
                 self.running.push(handler);
             }
         }
