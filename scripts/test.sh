@@ -47,5 +47,10 @@ export CHROMIUM
 # Build the chat server once up front so the end-to-end tests start it quickly.
 cargo build -p chat-example --bin chat-server
 
+# Property tests run a fixed set of cases, so a run is reproducible; search
+# for new ones with a random seed (docs/reliability.md, "Fuzzing").
+export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261128}"
+echo "scripts/test.sh: property tests use PROPTEST_RNG_SEED=$PROPTEST_RNG_SEED"
+
 cargo test --workspace --all-targets --no-fail-fast "$@"
 cargo test --workspace --doc

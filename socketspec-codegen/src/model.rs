@@ -330,6 +330,13 @@ fn check_defs(
             broken.insert(name.clone());
         }
     }
+    let origin = |name: &str| {
+        resolver
+            .origin(name)
+            .cloned()
+            .unwrap_or_else(|| spec_origin(name))
+    };
+    broken.extend(validate::in_place_cycles(defs, origin, errors));
     // Depth-first, so a definition is checked after those it references.
     let mut stack: Vec<(String, bool)> = defs.keys().rev().map(|n| (n.clone(), false)).collect();
     while let Some((name, expanded)) = stack.pop() {
@@ -445,14 +452,7 @@ fn build_rooms(spec: &Spec, file: &Path, errors: &mut Vec<SpecError>) -> Vec<Roo
                 "remove `max_members` or set it to at least 1",
             ));
         }
-        let mut ident = parts.literal.to_snake_case();
-        if ident.is_empty() || ident.starts_with(|c: char| c.is_ascii_digit()) {
-            ident = format!("room_{}", rooms.len());
-        }
-        if syn::parse_str::<syn::Ident>(&ident).is_err() {
-            // A keyword (`type:{id}`): `rooms::type_(id)`, `guard_type_`.
-            ident.push('_');
-        }
+        let ident = room_ident(&parts.literal, rooms.len());
         let same_kind = |r: &RoomModel| r.params.is_empty() == parts.params.is_empty();
         if let Some(other) = rooms.iter().find(|r| r.ident == ident && same_kind(r)) {
             let item = if parts.params.is_empty() {
@@ -486,6 +486,27 @@ fn build_rooms(spec: &Spec, file: &Path, errors: &mut Vec<SpecError>) -> Vec<Roo
         });
     }
     rooms
+}
+
+/// The Rust name of a room pattern's items, from its literal text
+/// (`chat:{room}` -> `chat`): snake case without the characters an
+/// identifier cannot hold, `_` appended to a keyword (`type:{id}` ->
+/// `rooms::type_(id)`), and `room_{index}` when nothing usable is left
+/// (`²`, `42:{id}`).
+fn room_ident(literal: &str, index: usize) -> String {
+    let is_ident = |text: &str| syn::parse_str::<syn::Ident>(text).is_ok();
+    let mut ident: String = literal
+        .to_snake_case()
+        .chars()
+        .filter(|&c| c == '_' || c.is_ascii_alphanumeric() || is_ident(&format!("a{c}")))
+        .collect();
+    if !is_ident(&ident) {
+        ident.push('_');
+    }
+    if !is_ident(&ident) {
+        ident = format!("room_{index}");
+    }
+    ident
 }
 
 fn check_type_names(

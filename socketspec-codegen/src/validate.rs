@@ -347,3 +347,109 @@ pub(crate) fn dotted(pointer: &str) -> String {
         })
         .collect()
 }
+
+/// Keywords whose subschemas apply to the value itself, not to a part of it.
+const IN_PLACE: [&str; 7] = ["allOf", "anyOf", "oneOf", "not", "if", "then", "else"];
+
+/// The shared definitions `schema` applies to the very value it checks:
+/// its own `$ref` and those under `allOf`, `anyOf`, `oneOf`, `not`,
+/// `if`/`then`/`else` and `dependentSchemas`, but none under `properties`,
+/// `items` and the like, which check a part of the value.
+fn in_place_refs(schema: &Value, out: &mut Vec<String>) {
+    let Some(object) = schema.as_object() else {
+        return;
+    };
+    if let Some(name) = object
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        && !out.iter().any(|n| n == name)
+    {
+        out.push(name.to_owned());
+    }
+    for (key, value) in object {
+        if IN_PLACE.contains(&key.as_str()) {
+            match value {
+                Value::Array(items) => items.iter().for_each(|v| in_place_refs(v, out)),
+                other => in_place_refs(other, out),
+            }
+        } else if key == "dependentSchemas"
+            && let Some(map) = value.as_object()
+        {
+            map.values().for_each(|v| in_place_refs(v, out));
+        }
+    }
+}
+
+/// Finds shared definitions that apply themselves to the same value
+/// (`"B": {"allOf": [{"$ref": "#/$defs/B"}, ...]}`): checking a value
+/// against one never ends, and no type can be generated for it. Reports
+/// each cycle once, at its first definition, and returns every definition
+/// on a cycle. `origin` names where a definition was written.
+pub(crate) fn in_place_cycles(
+    defs: &IndexMap<String, Value>,
+    origin: impl Fn(&str) -> (std::path::PathBuf, String),
+    errors: &mut Vec<SpecError>,
+) -> Vec<String> {
+    let edges: IndexMap<&str, Vec<String>> = defs
+        .iter()
+        .map(|(name, schema)| {
+            let mut out = Vec::new();
+            in_place_refs(schema, &mut out);
+            (name.as_str(), out)
+        })
+        .collect();
+    let mut on_cycle: Vec<String> = Vec::new();
+    for name in defs.keys() {
+        if on_cycle.contains(name) {
+            continue;
+        }
+        let Some(chain) = path_back(name, &edges) else {
+            continue;
+        };
+        let (file, at) = origin(name);
+        errors.push(SpecError::new(
+            &file,
+            at,
+            format!(
+                "`{name}` applies itself to the same value ({}), so checking a value against it never ends",
+                chain.join(" → ")
+            ),
+            "a recursive schema must nest its `$ref` under `properties` or `items`; remove the reference from `allOf`/`anyOf`/`oneOf`/`not`/`if`",
+        ));
+        on_cycle.extend(chain.into_iter().map(str::to_owned));
+    }
+    on_cycle
+}
+
+/// The shortest chain of in-place references from `start` back to itself
+/// (`[start, ..., start]`), if there is one.
+fn path_back<'a>(
+    start: &'a str,
+    edges: &'a IndexMap<&'a str, Vec<String>>,
+) -> Option<Vec<&'a str>> {
+    let mut parent: IndexMap<&str, &str> = IndexMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(current) = queue.pop_front() {
+        for next in edges.get(current).into_iter().flatten() {
+            if next == start {
+                let mut chain = vec![start];
+                let mut at = current;
+                while at != start {
+                    chain.push(at);
+                    at = parent.get(at).copied().unwrap_or(start);
+                }
+                chain.push(start);
+                chain.reverse();
+                return Some(chain);
+            }
+            if let Some((key, _)) = edges.get_key_value(next.as_str())
+                && !parent.contains_key(key)
+            {
+                parent.insert(key, current);
+                queue.push_back(key);
+            }
+        }
+    }
+    None
+}

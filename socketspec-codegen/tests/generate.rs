@@ -559,3 +559,35 @@ fn keyword_names_become_valid_rust() {
         })
     );
 }
+
+/// Room patterns whose literal text is not an identifier still generate
+/// valid items: characters an identifier cannot hold are dropped, and a
+/// pattern with nothing usable left is numbered.
+#[test]
+fn room_names_that_are_not_identifiers_get_valid_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.json");
+    std::fs::write(
+        &path,
+        json!({
+            "socketspec": "1",
+            "info": {"title": "T", "version": "1"},
+            "rooms": {"²": {}, "42:{id}": {}, "日本:{id}": {}, "ça·va?": {}},
+            "events": {"hop": {}},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (_, text, _out) = compile(&path);
+    let file = syn::parse_file(&text).unwrap();
+    let items = module_items(&file, "odd");
+    let items = compact(quote::quote!(#(#items)*));
+    for expected in [
+        "pubconstROOM_0:&str=\"²\"",
+        "pubfnroom_1(id:&str)",
+        "pubfn日本(id:&str)",
+        "pubconstÇA_VA:&str=\"ça·va?\"",
+    ] {
+        assert!(items.contains(expected), "no `{expected}` in {items}");
+    }
+}

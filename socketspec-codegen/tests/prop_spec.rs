@@ -279,6 +279,11 @@ fn arb_spec() -> impl Strategy<Value = Value> {
 /// Runs the whole pipeline on `text`; for a valid spec, checks that every
 /// emitter works and that the Rust output parses.
 fn pipeline(path: &Path, text: &str) -> Result<bool, TestCaseError> {
+    // A stack overflow aborts the process before proptest can report the
+    // case; with `PROP_SPEC_LAST=file` the case being run is left there.
+    if let Some(file) = std::env::var_os("PROP_SPEC_LAST") {
+        std::fs::write(file, text).unwrap();
+    }
     let model = match check_str(path, text) {
         Ok(model) => model,
         Err(e) => {
@@ -315,9 +320,14 @@ fn pipeline(path: &Path, text: &str) -> Result<bool, TestCaseError> {
     Ok(true)
 }
 
-/// `cases` cases; a failure is saved next to this file
-/// (`<name>.regressions`) and replayed first on every later run.
+/// `cases` cases (or `PROPTEST_CASES`, to search longer); a failure is
+/// saved next to this file (`<name>.regressions`) and replayed first on
+/// every later run.
 fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
     ProptestConfig {
         cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),

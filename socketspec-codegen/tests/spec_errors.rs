@@ -535,6 +535,55 @@ fn unresolvable_ref_inside_a_def_is_reported_once() {
     );
 }
 
+/// A definition that applies itself to the same value (through `allOf`,
+/// `anyOf`, `$ref`...) is refused: validating against it never ends, and
+/// the type generator would recurse without end. Recursion through
+/// `properties` or `items` stays allowed.
+#[test]
+fn a_definition_that_applies_itself_in_place() {
+    let payload = json!({"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}});
+    let fix = "\n  fix: a recursive schema must nest its `$ref` under `properties` or `items`; \
+               remove the reference from `allOf`/`anyOf`/`oneOf`/`not`/`if`";
+    assert_one(
+        &spec_with_defs(
+            json!({"B": {"allOf": [
+                {"type": "object", "properties": {"x": {"$ref": "#/$defs/B"}}},
+                {"$ref": "#/$defs/B"},
+            ]}}),
+            json!({"send": {"payload": payload}}),
+        ),
+        &format!(
+            "error: api.json: at `$defs.B`: `B` applies itself to the same value (B → B), so \
+             checking a value against it never ends{fix}"
+        ),
+    );
+    assert_one(
+        &spec_with_defs(
+            json!({
+                "A": {"anyOf": [{"type": "string"}, {"not": {"$ref": "#/$defs/C"}}]},
+                "B": {"$ref": "#/$defs/A"},
+                "C": {"if": {"type": "string"}, "then": {"oneOf": [{"$ref": "#/$defs/A"}]}},
+            }),
+            json!({"send": {"payload": payload}}),
+        ),
+        &format!(
+            "error: api.json: at `$defs.A`: `A` applies itself to the same value (A → C → A), \
+             so checking a value against it never ends{fix}"
+        ),
+    );
+    // A linked list is recursive through a property: fine.
+    let list = json!({"Node": {"type": "object", "properties": {
+        "next": {"allOf": [{"$ref": "#/$defs/Node"}]},
+        "items": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+    }}});
+    let payload = json!({"type": "object", "properties": {"n": {"$ref": "#/$defs/Node"}}});
+    check_str(
+        "api.json",
+        &spec_with_defs(list, json!({"send": {"payload": payload}})),
+    )
+    .unwrap();
+}
+
 #[test]
 fn unsupported_local_ref() {
     assert_one(

@@ -127,9 +127,14 @@ fn oracle(value: &Value) -> Option<Inbound> {
 // Decoding
 // ---------------------------------------------------------------------------
 
-/// `cases` cases; a failure is saved next to this file
-/// (`<name>.regressions`) and replayed first on every later run.
+/// `cases` cases (or `PROPTEST_CASES`, to search longer); a failure is
+/// saved next to this file (`<name>.regressions`) and replayed first on
+/// every later run.
 fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
     ProptestConfig {
         cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
