@@ -21,8 +21,13 @@ pub trait App: Send + Sync + 'static {
     fn meta(&self) -> &'static AppMeta;
 
     /// Decodes `call`'s payload into the event's type and runs its handler.
-    /// The payload has already passed the event's JSON Schema.
-    fn dispatch(this: &Arc<Self>, call: Call) -> impl Future<Output = Result<()>> + Send + 'static;
+    /// The payload has already passed the event's JSON Schema. The future
+    /// does not borrow `this` (`use<Self>`): the runtime keeps it next to
+    /// the call's bookkeeping in one allocation.
+    fn dispatch(
+        this: &Arc<Self>,
+        call: Call,
+    ) -> impl Future<Output = Result<()>> + Send + 'static + use<Self>;
 
     /// Whether `conn` may join the guarded room `room`.
     fn guard(&self, conn: &Connection, room: &RoomMatch<'_>) -> impl Future<Output = bool> + Send {

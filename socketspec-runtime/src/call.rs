@@ -22,7 +22,28 @@ pub struct Call {
     pub(crate) shared: Arc<Shared>,
     pub(crate) event: usize,
     pub(crate) payload: Payload,
-    pub(crate) id: Option<String>,
+    pub(crate) id: Option<RequestId>,
+}
+
+/// A request's correlation id: where it can be, a range of the frame it
+/// came in, so taking it costs no allocation and cloning it only a
+/// reference count.
+#[derive(Clone)]
+pub(crate) enum RequestId {
+    /// `frame[range]`.
+    InFrame(Frame, Range<usize>),
+    /// An id that had to be unescaped.
+    Owned(Arc<str>),
+}
+
+impl RequestId {
+    /// The id's text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            RequestId::InFrame(frame, range) => frame.as_str().get(range.clone()).unwrap_or(""),
+            RequestId::Owned(id) => id,
+        }
+    }
 }
 
 /// A call's payload: a validated `Value`, or the payload's text still in
@@ -115,7 +136,7 @@ impl Call {
 
     /// The client's correlation id.
     pub fn request_id(&self) -> Option<&str> {
-        self.id.as_deref()
+        self.id.as_ref().map(RequestId::as_str)
     }
 
     /// The validated payload.
@@ -198,7 +219,7 @@ impl<'a> EventContext<'a> {
 
     /// The client's correlation id, when it sent one.
     pub fn request_id(&self) -> Option<&'a str> {
-        self.call.id.as_deref()
+        self.call.id.as_ref().map(RequestId::as_str)
     }
 
     /// Joins `room` (its full name), running its guard; returns the member

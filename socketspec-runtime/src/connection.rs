@@ -77,6 +77,11 @@ impl Connection {
         }
     }
 
+    /// The server state this connection belongs to.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
+    }
+
     /// The connection id (a UUID), unique per connection.
     pub fn id(&self) -> &str {
         &self.inner.id

@@ -1,64 +1,181 @@
 //! Running one [`Call`]: middleware, the generated dispatch, panic capture,
 //! and turning a failure into the error envelope.
+//!
+//! [`RunCall`] is written by hand rather than as an `async fn` because it is
+//! allocated once per message: as an `async fn` it would hold the call twice
+//! (argument and moved-into handler) and move the handler future through
+//! every wrapper, and its size would push the allocation off the
+//! allocator's fast path.
 
+use std::future::Future;
+use std::ops::Deref;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
-use futures_util::FutureExt;
-use tracing::Instrument;
+use futures_util::future::Either;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::app::App;
 use crate::auth::BoxFuture;
-use crate::call::Call;
+use crate::call::{Call, RequestId};
+use crate::connection::Connection;
 use crate::envelope;
 use crate::error::{Error, Result};
+use crate::metrics::{HandlerTimer, Metrics};
 use crate::middleware::Next;
+use crate::shared::Shared;
 
-/// Runs `call` to completion and reports its failure, if any, to the client
-/// (`HANDLER_ERROR` unless the error carries another code) and to `on_error`.
-pub(crate) async fn run_call<A: App>(app: Arc<A>, call: Call) {
+pin_project_lite::pin_project! {
+    /// Runs a call to completion and reports its failure, if any, to the
+    /// client (`HANDLER_ERROR` unless the error carries another code) and
+    /// to `on_error`. Made by [`run_call`].
+    pub(crate) struct RunCall<A: App, F> {
+        #[pin]
+        handler: F,
+        // Set once the handler has returned an error: `on_error` and the
+        // error envelope (rare, so boxed).
+        report: Option<BoxFuture<'static, ()>>,
+        finished: bool,
+        app: Arc<A>,
+        conn: Connection,
+        id: Option<RequestId>,
+        event: &'static str,
+        timer: Option<HandlerTimer<SharedMetrics>>,
+        span: tracing::Span,
+        // Frees the connection's in-flight slot when the call is over.
+        permit: Option<OwnedSemaphorePermit>,
+    }
+}
+
+/// The metrics of a [`Shared`], owned, for a timer that outlives a borrow.
+pub(crate) struct SharedMetrics(Arc<Shared>);
+
+impl Deref for SharedMetrics {
+    type Target = Metrics;
+
+    fn deref(&self) -> &Metrics {
+        &self.0.metrics
+    }
+}
+
+/// The future that runs `call` through the middleware and its handler;
+/// `permit` is released when it completes.
+pub(crate) fn run_call<A: App>(
+    app: Arc<A>,
+    call: Call,
+    permit: Option<OwnedSemaphorePermit>,
+) -> RunCall<A, impl Future<Output = Result<()>> + Send + 'static> {
     let conn = call.conn.clone();
-    let shared = Arc::clone(&call.shared);
     let id = call.id.clone();
     let event = call.event();
-    let timer = shared.metrics.handler_started(call.event);
+    let shared = Arc::clone(&call.shared);
+    let timer = Metrics::handler_started(SharedMetrics(shared), call.event);
     // Disabled (one atomic load, fields never evaluated) without a subscriber.
     let span = tracing::info_span!(
         "event",
         event,
         connection = conn.id(),
-        request_id = id.as_deref()
+        request_id = id.as_ref().map(RequestId::as_str)
     );
+    let handler = through_middleware(&app, call);
+    RunCall {
+        handler,
+        report: None,
+        finished: false,
+        app,
+        conn,
+        id,
+        event,
+        timer: Some(timer),
+        span,
+        permit,
+    }
+}
 
-    let handled = AssertUnwindSafe(through_middleware(&app, call).instrument(span))
-        .catch_unwind()
-        .await;
-    drop(timer);
-    let error = match handled {
-        Ok(Ok(())) => return,
-        Ok(Err(error)) => error,
-        // The panic's text goes to the log via the panic hook, never to the client.
-        Err(_) => Error::handler(format!("internal error while handling `{event}`")),
-    };
+impl<A: App, F: Future<Output = Result<()>>> Future for RunCall<A, F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        if !*this.finished {
+            let polled = {
+                let _entered = this.span.enter();
+                let handler = this.handler.as_mut();
+                std::panic::catch_unwind(AssertUnwindSafe(|| handler.poll(cx)))
+            };
+            let error = match polled {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(Ok(()))) => None,
+                Ok(Poll::Ready(Err(error))) => Some(error),
+                // The panic's text goes to the log via the panic hook,
+                // never to the client.
+                Err(_) => Some(Error::handler(format!(
+                    "internal error while handling `{}`",
+                    this.event
+                ))),
+            };
+            *this.finished = true;
+            this.timer.take();
+            if let Some(error) = error {
+                *this.report = Some(Box::pin(report(
+                    Arc::clone(this.app),
+                    this.conn.clone(),
+                    this.event,
+                    this.id.take(),
+                    error,
+                )));
+            }
+        }
+        if let Some(report) = this.report.as_mut() {
+            ready!(report.as_mut().poll(cx));
+            *this.report = None;
+        }
+        this.permit.take();
+        Poll::Ready(())
+    }
+}
+
+/// Tells `on_error` (unless the payload was refused) and the client.
+async fn report<A: App>(
+    app: Arc<A>,
+    conn: Connection,
+    event: &'static str,
+    id: Option<RequestId>,
+    error: Error,
+) {
     if !error.is_payload_refusal() {
         tracing::debug!(connection = conn.id(), event, ?error, "handler failed");
         app.on_error(&conn, event, &error).await;
     }
     let (code, message, details) = error.into_parts();
-    shared.metrics.error(code);
-    let frame = envelope::encode_error(code, Some(event), &message, &details, id.as_deref());
+    conn.shared().metrics.error(code);
+    let id = id.as_ref().map(RequestId::as_str);
+    let frame = envelope::encode_error(code, Some(event), &message, &details, id);
     // A full queue closes the connection as a slow consumer; nothing else to do.
     let _ = conn.send_frame(frame);
 }
 
-async fn through_middleware<A: App>(app: &Arc<A>, call: Call) -> Result<()> {
-    let shared = Arc::clone(&call.shared);
-    if shared.middleware.is_empty() {
-        // The common case stays statically dispatched: no boxing per message.
-        return A::dispatch(app, call).await;
+/// The handler behind the middleware chain. Without middleware (the common
+/// case) the generated dispatch runs as it is: statically dispatched, no
+/// boxing per message.
+fn through_middleware<A: App>(
+    app: &Arc<A>,
+    call: Call,
+) -> Either<
+    impl Future<Output = Result<()>> + Send + 'static + use<A>,
+    BoxFuture<'static, Result<()>>,
+> {
+    if call.shared.middleware.is_empty() {
+        return Either::Left(A::dispatch(app, call));
     }
     let app = Arc::clone(app);
-    let endpoint =
-        move |call: Call| -> BoxFuture<'static, Result<()>> { Box::pin(A::dispatch(&app, call)) };
-    Next::new(&shared.middleware, &endpoint).run(call).await
+    Either::Right(Box::pin(async move {
+        let shared = Arc::clone(&call.shared);
+        let endpoint = move |call: Call| -> BoxFuture<'static, Result<()>> {
+            Box::pin(A::dispatch(&app, call))
+        };
+        Next::new(&shared.middleware, &endpoint).run(call).await
+    }))
 }

@@ -28,6 +28,8 @@
 //! | `socketspec_broadcast_dropped_total` | counter | |
 //! | `socketspec_runtime_alive_tasks` | gauge | |
 
+use std::ops::Deref;
+
 use prometheus::core::Collector;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
@@ -302,11 +304,15 @@ impl Metrics {
     }
 
     /// A handler starts; the returned guard records its duration and ends
-    /// it (also when the handler panics or its task is dropped).
-    pub(crate) fn handler_started(&self, index: usize) -> HandlerTimer<'_> {
-        self.in_flight.inc();
+    /// it (also when the handler panics or its task is dropped). `metrics`
+    /// is anything that leads to these metrics (`&Metrics`, or an owner).
+    pub(crate) fn handler_started<M: Deref<Target = Metrics>>(
+        metrics: M,
+        index: usize,
+    ) -> HandlerTimer<M> {
+        metrics.in_flight.inc();
         HandlerTimer {
-            metrics: self,
+            metrics,
             index,
             started: std::time::Instant::now(),
         }
@@ -348,13 +354,13 @@ impl Metrics {
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Times one handler run; see [`Metrics::handler_started`].
-pub(crate) struct HandlerTimer<'a> {
-    metrics: &'a Metrics,
+pub(crate) struct HandlerTimer<M: Deref<Target = Metrics>> {
+    metrics: M,
     index: usize,
     started: std::time::Instant,
 }
 
-impl Drop for HandlerTimer<'_> {
+impl<M: Deref<Target = Metrics>> Drop for HandlerTimer<M> {
     fn drop(&mut self) {
         self.metrics.in_flight.dec();
         if let Some(histogram) = self.metrics.handler_seconds.get(self.index) {
@@ -405,7 +411,7 @@ mod tests {
         m.event(1);
         m.event(7); // out of range: ignored
         m.error(ErrorCode::ValidationError);
-        drop(m.handler_started(0));
+        drop(Metrics::handler_started(&m, 0));
         m.outbound_depth(3);
         m.broadcast(5, 1);
         let text = m.render(2);

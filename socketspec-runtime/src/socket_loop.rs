@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::app::App;
 use crate::auth::{AuthRejection, BoxFuture, HandshakeRequest, seconds_until};
-use crate::call::{Call, Payload};
+use crate::call::{Call, Payload, RequestId};
 use crate::close::{CloseReason, code};
 use crate::connection::Connection;
 use crate::dispatch::run_call;
@@ -479,8 +479,8 @@ where
             },
         };
         let ordered = meta.is_some_and(|m| m.ordered);
-        self.start_call(index, ordered, payload, id.map(Cow::into_owned))
-            .await;
+        let id = id.map(|id| request_id(id, frame));
+        self.start_call(index, ordered, payload, id).await;
         None
     }
 
@@ -520,7 +520,7 @@ where
         index: usize,
         ordered: bool,
         payload: Payload,
-        id: Option<String>,
+        id: Option<RequestId>,
     ) {
         let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
             // Unreachable: the loop only reads while a permit is free.
@@ -543,11 +543,8 @@ where
             // Capacity equals the permit count, so this cannot be full.
             let _ = tx.try_send((call, permit));
         } else {
-            let app = Arc::clone(&self.app);
-            let mut handler: BoxFuture<'static, ()> = Box::pin(async move {
-                run_call(app, call).await;
-                drop(permit);
-            });
+            let mut handler: BoxFuture<'static, ()> =
+                Box::pin(run_call(Arc::clone(&self.app), call, Some(permit)));
             // Most handlers finish without waiting on anything: run each to
             // its first real await now, so its reply joins this burst's
             // write, and park only those that wait. Not while others are
@@ -810,8 +807,7 @@ fn spawn_ordered_worker<A: App>(
     let (tx, mut rx) = mpsc::channel::<(Call, OwnedSemaphorePermit)>(capacity);
     tokio::spawn(async move {
         while let Some((call, permit)) = rx.recv().await {
-            run_call(Arc::clone(&app), call).await;
-            drop(permit);
+            run_call(Arc::clone(&app), call, Some(permit)).await;
         }
     });
     tx
@@ -839,7 +835,19 @@ fn is_flat(object: &str) -> bool {
     object
         .as_bytes()
         .get(1..)
-        .is_some_and(|inner| !inner.iter().any(|b| matches!(b, b'{' | b'[')))
+        .is_some_and(|inner| memchr::memchr2(b'{', b'[', inner).is_none())
+}
+
+/// The request id `id`, kept as a range of `frame` when it is a slice of
+/// it (no escapes), else copied.
+fn request_id(id: Cow<'_, str>, frame: Option<&Frame>) -> RequestId {
+    match (&id, frame) {
+        (Cow::Borrowed(text), Some(frame)) => match range_in(frame, text) {
+            Some(range) => RequestId::InFrame(frame.clone(), range),
+            None => RequestId::Owned(Arc::from(*text)),
+        },
+        _ => RequestId::Owned(Arc::from(id.as_ref())),
+    }
 }
 
 /// Where `part` (a slice of `frame`'s text) sits in `frame`.
@@ -882,5 +890,21 @@ mod tests {
         assert_eq!(range_in(&frame, inner), Some(11..18));
         let elsewhere = String::from(inner);
         assert_eq!(range_in(&frame, &elsewhere), None);
+    }
+
+    #[test]
+    fn request_ids_stay_in_their_frame_unless_unescaped() {
+        let frame = Frame::from_static(r#"{"event":"e","id":"abc"}"#);
+        let id = frame.as_str().get(19..22).unwrap_or_default();
+        let kept = request_id(Cow::Borrowed(id), Some(&frame));
+        assert!(matches!(kept, RequestId::InFrame(_, ref r) if *r == (19..22)));
+        assert_eq!(kept.as_str(), "abc");
+        // Unescaped (`"a\"b"`), or from a frame we do not hold: copied.
+        let unescaped = request_id(Cow::Owned("a\"b".to_owned()), Some(&frame));
+        assert!(matches!(unescaped, RequestId::Owned(_)));
+        assert_eq!(unescaped.as_str(), "a\"b");
+        let elsewhere = request_id(Cow::Borrowed("xyz"), Some(&frame));
+        assert_eq!(elsewhere.as_str(), "xyz");
+        assert_eq!(request_id(Cow::Borrowed(id), None).as_str(), "abc");
     }
 }

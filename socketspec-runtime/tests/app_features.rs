@@ -130,7 +130,7 @@ impl App for Features {
     fn dispatch(
         _this: &Arc<Self>,
         call: Call,
-    ) -> impl Future<Output = Result<()>> + Send + 'static {
+    ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
         async move {
             let cx = call.context();
             match call.event() {

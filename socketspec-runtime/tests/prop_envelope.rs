@@ -287,7 +287,7 @@ impl App for Props {
     fn dispatch(
         _this: &Arc<Self>,
         mut call: Call,
-    ) -> impl Future<Output = Result<()>> + Send + 'static {
+    ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
         async move {
             if call.event() == "send" {
                 let typed: SendPayload = call.decode()?;

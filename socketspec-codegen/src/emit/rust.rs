@@ -580,7 +580,7 @@ fn service(model: &Model) -> TokenStream {
             fn dispatch(
                 this: &::std::sync::Arc<Self>,
                 mut call: ::socketspec_runtime::Call,
-            ) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + Send + 'static {
+            ) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + Send + 'static + use<H> {
                 let this = ::std::sync::Arc::clone(this);
                 async move {
                     match call.event_index() {

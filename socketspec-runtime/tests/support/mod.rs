@@ -39,7 +39,7 @@ impl App for Echo {
     fn dispatch(
         _this: &Arc<Self>,
         call: Call,
-    ) -> impl Future<Output = Result<()>> + Send + 'static {
+    ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
         async move { call.context().emit_raw("echo_reply", call.payload()).await }
     }
 }
