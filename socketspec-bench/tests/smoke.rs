@@ -3,9 +3,8 @@
 //! asserted: this proves the instruments work, the numbers come from
 //! `socketspec-bench suite` in a release build (docs/benchmarks.md).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::Value;
@@ -14,38 +13,10 @@ use socketspec_bench::process::ServerProcess;
 const BENCH: &str = env!("CARGO_BIN_EXE_socketspec-bench");
 const FLOOR: &str = env!("CARGO_BIN_EXE_raw-floor");
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-static CHAT_SERVER: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-
 /// The debug `chat-server`, built once (a no-op when scripts/test.sh or an
 /// earlier test already built it).
 fn chat_server() -> Result<PathBuf> {
-    CHAT_SERVER
-        .get_or_init(|| {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let output = Command::new(cargo)
-                .current_dir(workspace_root())
-                .args(["build", "-p", "chat-example", "--bin", "chat-server"])
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| format!("could not run cargo: {e}"))?;
-            if !output.status.success() {
-                return Err(format!(
-                    "building chat-server failed:\n{}",
-                    String::from_utf8_lossy(&output.stderr)
-                ));
-            }
-            let target = match std::env::var_os("CARGO_TARGET_DIR") {
-                Some(dir) if !dir.is_empty() => workspace_root().join(dir),
-                _ => workspace_root().join("target"),
-            };
-            Ok(target.join("debug").join("chat-server"))
-        })
-        .clone()
-        .map_err(anyhow::Error::msg)
+    Ok(socketspec_e2e::chat_server_binary()?)
 }
 
 fn run_bench(args: &[&str]) -> Result<Output> {

@@ -320,22 +320,19 @@ fn check_defs(
 ) -> HashSet<String> {
     let mut broken = resolver.broken.clone();
     let mut done: HashSet<String> = HashSet::new();
-    let spec_origin = |name: &str| (file.to_owned(), join_path("$defs", name));
-    for name in defs.keys() {
-        let (origin_file, at) = resolver
-            .origin(name)
-            .cloned()
-            .unwrap_or_else(|| spec_origin(name));
-        if !validate::def_name(&origin_file, &at, name, errors) {
-            broken.insert(name.clone());
-        }
-    }
+    // Where a definition was written: its own file for an imported one.
     let origin = |name: &str| {
         resolver
             .origin(name)
             .cloned()
-            .unwrap_or_else(|| spec_origin(name))
+            .unwrap_or_else(|| (file.to_owned(), join_path("$defs", name)))
     };
+    for name in defs.keys() {
+        let (origin_file, at) = origin(name);
+        if !validate::def_name(&origin_file, &at, name, errors) {
+            broken.insert(name.clone());
+        }
+    }
     broken.extend(validate::in_place_cycles(defs, origin, errors));
     // Depth-first, so a definition is checked after those it references.
     let mut stack: Vec<(String, bool)> = defs.keys().rev().map(|n| (n.clone(), false)).collect();
@@ -363,10 +360,7 @@ fn check_defs(
         if broken.contains(&name) {
             continue;
         }
-        let (origin_file, at) = resolver
-            .origin(&name)
-            .cloned()
-            .unwrap_or_else(|| spec_origin(&name));
+        let (origin_file, at) = origin(&name);
         let ok = refs.iter().all(|r| !broken.contains(r))
             && validate::schema_keywords(&origin_file, &at, schema, errors)
             && validate::schema_compiles(&origin_file, &at, schema, defs, errors);

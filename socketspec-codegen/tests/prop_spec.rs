@@ -9,8 +9,11 @@
 use std::cell::Cell;
 use std::path::Path;
 
+#[path = "../../fuzz/checks/proptest_config.rs"]
+mod proptest_config;
+
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use proptest_config::config;
 use serde_json::{Map, Value, json};
 use socketspec_codegen::{Builder, check_str, emit};
 
@@ -318,21 +321,6 @@ fn pipeline(path: &Path, text: &str) -> Result<bool, TestCaseError> {
     prop_assert!(emit::asyncapi::to_json(&model).is_ok(), "asyncapi: {text}");
     prop_assert!(emit::docs::render(&model).is_ok(), "docs: {text}");
     Ok(true)
-}
-
-/// `cases` cases (or `PROPTEST_CASES`, to search longer); a failure is
-/// saved next to this file (`<name>.regressions`) and replayed first on
-/// every later run.
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::default()
-    }
 }
 
 proptest! {

@@ -13,13 +13,11 @@ use crate::connection::{Connection, SendError};
 use crate::envelope::{self, Frame};
 use crate::error::{Error, ErrorCode, Result};
 use crate::identity::Identity;
-use crate::shared::Shared;
 
 /// One client message that passed decoding, rate limiting and validation.
 /// Middleware sees it first; the generated dispatch then decodes its payload.
 pub struct Call {
     pub(crate) conn: Connection,
-    pub(crate) shared: Arc<Shared>,
     pub(crate) event: usize,
     pub(crate) payload: Payload,
     pub(crate) id: Option<RequestId>,
@@ -122,7 +120,8 @@ impl Call {
 
     /// The event's name.
     pub fn event(&self) -> &'static str {
-        self.shared
+        self.conn
+            .shared()
             .meta
             .events
             .get(self.event)
@@ -162,7 +161,7 @@ impl Call {
                 return Ok(decoded);
             }
             let value = self.payload.get();
-            if let Err(violations) = self.shared.validators.check(self.event, value) {
+            if let Err(violations) = self.conn.shared().validators.check(self.event, value) {
                 return Err(Error::new(ErrorCode::ValidationError, violations.message)
                     .with_detail("errors", violations.errors)
                     .refusing_payload());
@@ -235,7 +234,7 @@ impl<'a> EventContext<'a> {
 
     /// The member count of `room` across every node.
     pub async fn member_count(&self, room: &str) -> usize {
-        self.call.shared.cluster_count(room).await
+        self.call.conn.shared().cluster_count(room).await
     }
 
     /// Sends `event` to the sender, carrying the request's `id`.
@@ -262,7 +261,11 @@ impl<'a> EventContext<'a> {
     ) -> Result<usize> {
         let frame = envelope::encode(event, payload, None)?;
         let except = exclude_sender.then(|| self.call.conn.id());
-        self.call.shared.broadcast(room, &frame, except).await
+        self.call
+            .conn
+            .shared()
+            .broadcast(room, &frame, except)
+            .await
     }
 
     /// Runs a future to completion from a blocking (`executor`) handler.

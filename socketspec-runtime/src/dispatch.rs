@@ -25,7 +25,6 @@ use crate::envelope;
 use crate::error::{Error, Result};
 use crate::metrics::{HandlerTimer, Metrics};
 use crate::middleware::Next;
-use crate::shared::Shared;
 
 pin_project_lite::pin_project! {
     /// Runs a call to completion and reports its failure, if any, to the
@@ -42,21 +41,23 @@ pin_project_lite::pin_project! {
         conn: Connection,
         id: Option<RequestId>,
         event: &'static str,
-        timer: Option<HandlerTimer<SharedMetrics>>,
+        timer: Option<HandlerTimer<ConnectionMetrics>>,
         span: tracing::Span,
         // Frees the connection's in-flight slot when the call is over.
         permit: Option<OwnedSemaphorePermit>,
     }
 }
 
-/// The metrics of a [`Shared`], owned, for a timer that outlives a borrow.
-pub(crate) struct SharedMetrics(Arc<Shared>);
+/// The server's metrics, reached through a connection: owned, for a timer
+/// that outlives a borrow, at the cost of the connection's own reference
+/// count rather than the server-wide one.
+pub(crate) struct ConnectionMetrics(Connection);
 
-impl Deref for SharedMetrics {
+impl Deref for ConnectionMetrics {
     type Target = Metrics;
 
     fn deref(&self) -> &Metrics {
-        &self.0.metrics
+        &self.0.shared().metrics
     }
 }
 
@@ -70,8 +71,7 @@ pub(crate) fn run_call<A: App>(
     let conn = call.conn.clone();
     let id = call.id.clone();
     let event = call.event();
-    let shared = Arc::clone(&call.shared);
-    let timer = Metrics::handler_started(SharedMetrics(shared), call.event);
+    let timer = Metrics::handler_started(ConnectionMetrics(conn.clone()), call.event);
     // Disabled (one atomic load, fields never evaluated) without a subscriber.
     let span = tracing::info_span!(
         "event",
@@ -167,12 +167,12 @@ fn through_middleware<A: App>(
     impl Future<Output = Result<()>> + Send + 'static + use<A>,
     BoxFuture<'static, Result<()>>,
 > {
-    if call.shared.middleware.is_empty() {
+    if call.conn.shared().middleware.is_empty() {
         return Either::Left(A::dispatch(app, call));
     }
     let app = Arc::clone(app);
     Either::Right(Box::pin(async move {
-        let shared = Arc::clone(&call.shared);
+        let shared = Arc::clone(call.conn.shared());
         let endpoint = move |call: Call| -> BoxFuture<'static, Result<()>> {
             Box::pin(A::dispatch(&app, call))
         };

@@ -528,7 +528,6 @@ where
         };
         let call = Call {
             conn: self.conn.clone(),
-            shared: Arc::clone(&self.shared),
             event: index,
             payload,
             id,

@@ -17,8 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+#[path = "../../fuzz/checks/proptest_config.rs"]
+mod proptest_config;
+
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use proptest_config::config;
 use serde_json::{Map, Value, json};
 use socketspec_runtime::envelope::{Inbound, decode, encode};
 use socketspec_runtime::{
@@ -126,21 +129,6 @@ fn oracle(value: &Value) -> Option<Inbound> {
 // ---------------------------------------------------------------------------
 // Decoding
 // ---------------------------------------------------------------------------
-
-/// `cases` cases (or `PROPTEST_CASES`, to search longer); a failure is
-/// saved next to this file (`<name>.regressions`) and replayed first on
-/// every later run.
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::default()
-    }
-}
 
 proptest! {
     #![proptest_config(config(1_000))]
