@@ -8,11 +8,11 @@
 //! allocator's fast path.
 
 use std::future::Future;
-use std::ops::Deref;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
+use std::time::Instant;
 
 use futures_util::future::Either;
 use tokio::sync::OwnedSemaphorePermit;
@@ -23,7 +23,7 @@ use crate::call::{Call, RequestId};
 use crate::connection::Connection;
 use crate::envelope;
 use crate::error::{Error, Result};
-use crate::metrics::{HandlerTimer, Metrics};
+use crate::metrics::HandlerTimer;
 use crate::middleware::Next;
 
 pin_project_lite::pin_project! {
@@ -36,42 +36,41 @@ pin_project_lite::pin_project! {
         // Set once the handler has returned an error: `on_error` and the
         // error envelope (rare, so boxed).
         report: Option<BoxFuture<'static, ()>>,
-        finished: bool,
         app: Arc<A>,
         conn: Connection,
         id: Option<RequestId>,
         event: &'static str,
-        timer: Option<HandlerTimer<ConnectionMetrics>>,
+        // Until the handler is over (then `None`).
+        timer: Option<HandlerTimer>,
         span: tracing::Span,
-        // Frees the connection's in-flight slot when the call is over.
+        // Holds one of the connection's in-flight slots while the call
+        // waits; see [`RunCall::hold`].
         permit: Option<OwnedSemaphorePermit>,
     }
-}
 
-/// The server's metrics, reached through a connection: owned, for a timer
-/// that outlives a borrow, at the cost of the connection's own reference
-/// count rather than the server-wide one.
-pub(crate) struct ConnectionMetrics(Connection);
-
-impl Deref for ConnectionMetrics {
-    type Target = Metrics;
-
-    fn deref(&self) -> &Metrics {
-        &self.0.shared().metrics
+    impl<A: App, F> PinnedDrop for RunCall<A, F> {
+        // Dropped before its handler was over (its runtime shut down):
+        // still end it in the metrics.
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(timer) = this.timer.take() {
+                timer.finish(&this.conn.shared().metrics);
+            }
+        }
     }
 }
 
-/// The future that runs `call` through the middleware and its handler;
-/// `permit` is released when it completes.
+/// The future that runs `call` through the middleware and its handler,
+/// timed from `started` (when the caller handed it over).
 pub(crate) fn run_call<A: App>(
     app: Arc<A>,
     call: Call,
-    permit: Option<OwnedSemaphorePermit>,
+    started: Instant,
 ) -> RunCall<A, impl Future<Output = Result<()>> + Send + 'static> {
     let conn = call.conn.clone();
     let id = call.id.clone();
     let event = call.event();
-    let timer = Metrics::handler_started(ConnectionMetrics(conn.clone()), call.event);
+    let timer = conn.shared().metrics.handler_started(call.event, started);
     // Disabled (one atomic load, fields never evaluated) without a subscriber.
     let span = tracing::info_span!(
         "event",
@@ -83,14 +82,22 @@ pub(crate) fn run_call<A: App>(
     RunCall {
         handler,
         report: None,
-        finished: false,
         app,
         conn,
         id,
         event,
         timer: Some(timer),
         span,
-        permit,
+        permit: None,
+    }
+}
+
+impl<A: App, F> RunCall<A, F> {
+    /// Holds `permit` until the call is over. Only a call that has to wait
+    /// takes one of the connection's in-flight slots: one that finishes
+    /// within its first poll never counts against the limit.
+    pub(crate) fn hold(self: Pin<&mut Self>, permit: OwnedSemaphorePermit) {
+        *self.project().permit = Some(permit);
     }
 }
 
@@ -99,14 +106,17 @@ impl<A: App, F: Future<Output = Result<()>>> Future for RunCall<A, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
-        if !*this.finished {
+        if let Some(timer) = this.timer.take() {
             let polled = {
                 let _entered = this.span.enter();
                 let handler = this.handler.as_mut();
                 std::panic::catch_unwind(AssertUnwindSafe(|| handler.poll(cx)))
             };
             let error = match polled {
-                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Pending) => {
+                    *this.timer = Some(timer);
+                    return Poll::Pending;
+                }
                 Ok(Poll::Ready(Ok(()))) => None,
                 Ok(Poll::Ready(Err(error))) => Some(error),
                 // The panic's text goes to the log via the panic hook,
@@ -116,8 +126,7 @@ impl<A: App, F: Future<Output = Result<()>>> Future for RunCall<A, F> {
                     this.event
                 ))),
             };
-            *this.finished = true;
-            this.timer.take();
+            timer.finish(&this.conn.shared().metrics);
             if let Some(error) = error {
                 *this.report = Some(Box::pin(report(
                     Arc::clone(this.app),

@@ -28,7 +28,7 @@
 //! | `socketspec_broadcast_dropped_total` | counter | |
 //! | `socketspec_runtime_alive_tasks` | gauge | |
 
-use std::ops::Deref;
+use std::time::Instant;
 
 use prometheus::core::Collector;
 use prometheus::{
@@ -303,19 +303,13 @@ impl Metrics {
         }
     }
 
-    /// A handler starts; the returned guard records its duration and ends
-    /// it (also when the handler panics or its task is dropped). `metrics`
-    /// is anything that leads to these metrics (`&Metrics`, or an owner).
-    pub(crate) fn handler_started<M: Deref<Target = Metrics>>(
-        metrics: M,
-        index: usize,
-    ) -> HandlerTimer<M> {
-        metrics.in_flight.inc();
-        HandlerTimer {
-            metrics,
-            index,
-            started: std::time::Instant::now(),
-        }
+    /// Handler `index` starts (at `started`, a clock read the caller
+    /// already had). The returned timer must be
+    /// [finished](HandlerTimer::finish), also when the handler panics or is
+    /// dropped, to end it in the gauge.
+    pub(crate) fn handler_started(&self, index: usize, started: Instant) -> HandlerTimer {
+        self.in_flight.inc();
+        HandlerTimer { index, started }
     }
 
     /// The loop found `depth` frames queued when it started a write.
@@ -353,17 +347,19 @@ impl Metrics {
 /// The content type of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// Times one handler run; see [`Metrics::handler_started`].
-pub(crate) struct HandlerTimer<M: Deref<Target = Metrics>> {
-    metrics: M,
+/// Times one handler run; see [`Metrics::handler_started`]. It holds no
+/// reference to the metrics (its owner reaches them anyway), so starting
+/// one costs no reference count.
+pub(crate) struct HandlerTimer {
     index: usize,
-    started: std::time::Instant,
+    started: Instant,
 }
 
-impl<M: Deref<Target = Metrics>> Drop for HandlerTimer<M> {
-    fn drop(&mut self) {
-        self.metrics.in_flight.dec();
-        if let Some(histogram) = self.metrics.handler_seconds.get(self.index) {
+impl HandlerTimer {
+    /// The handler is over: record its duration.
+    pub(crate) fn finish(self, metrics: &Metrics) {
+        metrics.in_flight.dec();
+        if let Some(histogram) = metrics.handler_seconds.get(self.index) {
             histogram.observe(self.started.elapsed().as_secs_f64());
         }
     }
@@ -411,7 +407,7 @@ mod tests {
         m.event(1);
         m.event(7); // out of range: ignored
         m.error(ErrorCode::ValidationError);
-        drop(Metrics::handler_started(&m, 0));
+        m.handler_started(0, Instant::now()).finish(&m);
         m.outbound_depth(3);
         m.broadcast(5, 1);
         let text = m.render(2);

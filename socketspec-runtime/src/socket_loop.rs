@@ -135,7 +135,7 @@ struct ConnectionLoop<A, S> {
     /// nothing else is ready (instead of after every reply) turns a burst of
     /// replies into one write.
     unflushed: usize,
-    ordered: Option<mpsc::Sender<(Call, OwnedSemaphorePermit)>>,
+    ordered: Option<mpsc::Sender<OrderedCall>>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -480,7 +480,7 @@ where
         };
         let ordered = meta.is_some_and(|m| m.ordered);
         let id = id.map(|id| request_id(id, frame));
-        self.start_call(index, ordered, payload, id).await;
+        self.start_call(index, ordered, payload, id, now).await;
         None
     }
 
@@ -521,11 +521,8 @@ where
         ordered: bool,
         payload: Payload,
         id: Option<RequestId>,
+        arrived: Instant,
     ) {
-        let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
-            // Unreachable: the loop only reads while a permit is free.
-            return;
-        };
         let call = Call {
             conn: self.conn.clone(),
             event: index,
@@ -533,6 +530,8 @@ where
             id,
         };
         if ordered {
+            // Cannot fail: the loop reads a message only while a slot is free.
+            let permit = Arc::clone(&self.in_flight).try_acquire_owned().ok();
             let tx = self.ordered.get_or_insert_with(|| {
                 spawn_ordered_worker(
                     Arc::clone(&self.app),
@@ -541,21 +540,30 @@ where
             });
             // Capacity equals the permit count, so this cannot be full.
             let _ = tx.try_send((call, permit));
-        } else {
-            let mut handler: BoxFuture<'static, ()> =
-                Box::pin(run_call(Arc::clone(&self.app), call, Some(permit)));
-            // Most handlers finish without waiting on anything: run each to
-            // its first real await now, so its reply joins this burst's
-            // write, and park only those that wait. Not while others are
-            // parked, though: one of them may be woken but not yet polled,
-            // and a newer handler run now would reach a shared step (a
-            // Redis publish) first, breaking per-sender broadcast order.
-            // Behind them in the queue, it is polled after them.
+            return;
+        }
+        // The handler starts now: the clock read for the message serves
+        // for its timer too.
+        let started = arrived.into_std();
+        let mut handler = Box::pin(run_call(Arc::clone(&self.app), call, started));
+        // Most handlers finish without waiting on anything: run each to
+        // its first real await now, so its reply joins this burst's write,
+        // and park only those that wait. Not while others are parked,
+        // though: one of them may be woken but not yet polled, and a newer
+        // handler run now would reach a shared step (a Redis publish)
+        // first, breaking per-sender broadcast order. Behind them in the
+        // queue, it is polled after them.
+        if self.running.is_empty() {
             let first_poll = std::future::poll_fn(|cx| Poll::Ready(handler.as_mut().poll(cx)));
-            if !self.running.is_empty() || first_poll.await.is_pending() {
-                self.running.push(handler);
+            if first_poll.await.is_ready() {
+                return;
             }
         }
+        // Only a parked handler holds an in-flight slot (see `RunCall::hold`).
+        if let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() {
+            handler.as_mut().hold(permit);
+        }
+        self.running.push(handler);
     }
 
     async fn refresh_auth(&mut self, payload: &Value, id: Option<&str>) {
@@ -799,14 +807,20 @@ where
     Ok(())
 }
 
-fn spawn_ordered_worker<A: App>(
-    app: Arc<A>,
-    capacity: usize,
-) -> mpsc::Sender<(Call, OwnedSemaphorePermit)> {
-    let (tx, mut rx) = mpsc::channel::<(Call, OwnedSemaphorePermit)>(capacity);
+/// What the loop hands an `ordered` event's worker: the call and the
+/// in-flight slot it holds.
+type OrderedCall = (Call, Option<OwnedSemaphorePermit>);
+
+fn spawn_ordered_worker<A: App>(app: Arc<A>, capacity: usize) -> mpsc::Sender<OrderedCall> {
+    let (tx, mut rx) = mpsc::channel::<OrderedCall>(capacity);
     tokio::spawn(async move {
         while let Some((call, permit)) = rx.recv().await {
-            run_call(Arc::clone(&app), call, Some(permit)).await;
+            let started = std::time::Instant::now();
+            let mut run = std::pin::pin!(run_call(Arc::clone(&app), call, started));
+            if let Some(permit) = permit {
+                run.as_mut().hold(permit);
+            }
+            run.await;
         }
     });
     tx

@@ -233,6 +233,10 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
+        Harness::with_max_in_flight(SocketConfig::default().max_in_flight)
+    }
+
+    fn with_max_in_flight(max_in_flight: usize) -> Harness {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let config = SocketConfig {
             session: SessionConfig {
@@ -241,6 +245,7 @@ impl Harness {
                 max_duration: Duration::ZERO,
                 ..SessionConfig::default()
             },
+            max_in_flight,
             ..SocketConfig::default()
         };
         let hooks = Arc::new(Mutex::new(Vec::new()));
@@ -473,4 +478,45 @@ async fn unordered_events_run_concurrently_and_ordered_ones_in_arrival_order() {
     }
     assert_eq!(next(&mut a).await["id"], "o1");
     assert_eq!(next(&mut a).await["id"], "o2");
+}
+
+#[tokio::test]
+async fn reading_pauses_while_max_in_flight_handlers_wait() {
+    let h = Harness::with_max_in_flight(1);
+    let mut a = h.connect(&[]).await;
+    // Handlers that finish at once never hold the one slot: all answered.
+    for i in 0..5 {
+        let reply = request(&mut a, "leave", json!({"room": format!("r{i}")})).await;
+        assert_eq!(reply["event"], "left", "{reply}");
+    }
+    // A waiting handler holds it: the next message is not even read until
+    // it is done, so its reply comes second although it finishes at once.
+    for (event, payload, id) in [
+        ("sleep", json!({"ms": 300}), "slow"),
+        ("leave", json!({"room": "r"}), "quick"),
+    ] {
+        a.send(Message::text(
+            json!({"event": event, "payload": payload, "id": id}).to_string(),
+        ))
+        .await
+        .unwrap();
+    }
+    assert_eq!(next(&mut a).await["id"], "slow");
+    assert_eq!(next(&mut a).await["id"], "quick");
+
+    // The same two with the default limit: the quick one overtakes.
+    let h = Harness::new();
+    let mut b = h.connect(&[]).await;
+    for (event, payload, id) in [
+        ("sleep", json!({"ms": 300}), "slow"),
+        ("leave", json!({"room": "r"}), "quick"),
+    ] {
+        b.send(Message::text(
+            json!({"event": event, "payload": payload, "id": id}).to_string(),
+        ))
+        .await
+        .unwrap();
+    }
+    assert_eq!(next(&mut b).await["id"], "quick");
+    assert_eq!(next(&mut b).await["id"], "slow");
 }
