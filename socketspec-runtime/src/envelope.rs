@@ -6,6 +6,7 @@
 //! [`Frame`] is cloned (a reference count) for every member.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -289,8 +290,40 @@ pub fn encode<P: Serialize + ?Sized>(
     payload: &P,
     id: Option<&str>,
 ) -> Result<Frame, serde_json::Error> {
-    let text = serde_json::to_string(&Outbound { event, payload, id })?;
-    Ok(Frame::from(text))
+    let outbound = Outbound { event, payload, id };
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            let encoded = serde_json::to_writer(&mut *buf, &outbound).map(|()| exact_frame(&buf));
+            if buf.capacity() > SCRATCH_KEEP {
+                *buf = Vec::new();
+            }
+            encoded
+        }
+        // A payload whose `Serialize` encodes a frame itself: not worth a
+        // second buffer.
+        Err(_) => serde_json::to_string(&outbound).map(Frame::from),
+    })
+}
+
+/// Bytes of a thread's [`SCRATCH`] kept between frames; the buffer of a
+/// bigger frame is freed once it is copied out.
+const SCRATCH_KEEP: usize = 16 * 1024;
+
+thread_local! {
+    /// Where [`encode`] writes a frame before copying it out at its exact
+    /// size. Serializing straight into a `String` would leave spare
+    /// capacity, and a `Bytes` made from a `Vec` with spare capacity
+    /// allocates a second block to track it: one allocation per frame
+    /// instead of two.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `bytes` (what serde_json wrote, so UTF-8) as a frame of exactly its size.
+fn exact_frame(bytes: &[u8]) -> Frame {
+    let text = String::from_utf8(bytes.to_vec())
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Frame::from(text)
 }
 
 /// The payload of an `__error__` envelope.
@@ -341,6 +374,38 @@ pub fn encode_error(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A payload whose `Serialize` encodes a frame of its own (the thread's
+    /// buffer is in use then).
+    struct Nested;
+
+    impl Serialize for Nested {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let inner =
+                encode("inner", &json!({"a": 1}), None).map_err(serde::ser::Error::custom)?;
+            s.serialize_str(inner.as_str())
+        }
+    }
+
+    #[test]
+    fn frames_are_exact_whatever_came_before_or_inside() {
+        let big = "x".repeat(SCRATCH_KEEP * 2);
+        for _ in 0..2 {
+            let frame = encode("big", &json!({"data": big}), Some("1")).unwrap_or_default();
+            let expected = format!(r#"{{"event":"big","payload":{{"data":"{big}"}},"id":"1"}}"#);
+            assert!(frame.as_str() == expected, "{:.60}", frame.as_str());
+            let small = encode("echo_reply", &json!({"seq": 1}), None).unwrap_or_default();
+            assert_eq!(
+                small.as_str(),
+                r#"{"event":"echo_reply","payload":{"seq":1}}"#
+            );
+        }
+        let nested = encode("outer", &Nested, Some("n")).unwrap_or_default();
+        assert_eq!(
+            nested.as_str(),
+            r#"{"event":"outer","payload":"{\"event\":\"inner\",\"payload\":{\"a\":1}}","id":"n"}"#
+        );
+    }
 
     #[test]
     fn decodes_a_full_envelope() {
