@@ -61,8 +61,9 @@ pub struct SocketConfig {
     /// Outbound messages queued per connection before it counts as a slow
     /// consumer and is closed with 4008.
     pub outbound_queue: usize,
-    /// Handlers in flight per connection; past it the server stops reading
-    /// from that connection until one finishes (backpressure).
+    /// Handlers waiting (parked on an await) per connection; past it the
+    /// server stops reading from that connection until one finishes
+    /// (backpressure). A handler that finishes without waiting never counts.
     pub max_in_flight: usize,
     /// Per-connection read buffer. Small by default: tungstenite's own default
     /// (128 KiB, allocated up front) would cost ~1.3 GB per 10,000 connections.
