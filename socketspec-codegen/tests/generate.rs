@@ -524,21 +524,28 @@ fn build_script_output_names_the_spec_and_every_referenced_file() {
     assert!(out.path().join("api.rs").exists());
 }
 
+/// A spec `{name}.json` in a fresh directory with just these rooms and
+/// events (the module is named after the file).
+fn small_spec(name: &str, rooms: Value, events: Value) -> (PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{name}.json"));
+    let spec = json!({
+        "socketspec": "1",
+        "info": {"title": "T", "version": "1"},
+        "rooms": rooms,
+        "events": events,
+    });
+    std::fs::write(&path, spec.to_string()).unwrap();
+    (path, dir)
+}
+
 #[test]
 fn keyword_names_become_valid_rust() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kw.json");
-    std::fs::write(
-        &path,
-        json!({
-            "socketspec": "1",
-            "info": {"title": "T", "version": "1"},
-            "rooms": {"type:{id}": {"guarded": true}},
-            "events": {"match": {"broadcasts": {"moved": {"room": "type:{id}"}}}},
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let (path, _dir) = small_spec(
+        "kw",
+        json!({"type:{id}": {"guarded": true}}),
+        json!({"match": {"broadcasts": {"moved": {"room": "type:{id}"}}}}),
+    );
     let (_, text, _out) = compile(&path);
     let file = syn::parse_file(&text).unwrap();
     let items = module_items(&file, "kw");
@@ -565,19 +572,11 @@ fn keyword_names_become_valid_rust() {
 /// pattern with nothing usable left is numbered.
 #[test]
 fn room_names_that_are_not_identifiers_get_valid_items() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("odd.json");
-    std::fs::write(
-        &path,
-        json!({
-            "socketspec": "1",
-            "info": {"title": "T", "version": "1"},
-            "rooms": {"²": {}, "42:{id}": {}, "日本:{id}": {}, "ça·va?": {}},
-            "events": {"hop": {}},
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let (path, _dir) = small_spec(
+        "odd",
+        json!({"²": {}, "42:{id}": {}, "日本:{id}": {}, "ça·va?": {}}),
+        json!({"hop": {}}),
+    );
     let (_, text, _out) = compile(&path);
     let file = syn::parse_file(&text).unwrap();
     let items = module_items(&file, "odd");

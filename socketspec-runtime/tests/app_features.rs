@@ -480,6 +480,21 @@ async fn unordered_events_run_concurrently_and_ordered_ones_in_arrival_order() {
     assert_eq!(next(&mut a).await["id"], "o2");
 }
 
+/// Sends a `sleep` of 300 ms (id `slow`), then a `leave` that finishes at
+/// once (id `quick`), without waiting for either reply.
+async fn send_slow_then_quick(ws: &mut Client) {
+    for (event, payload, id) in [
+        ("sleep", json!({"ms": 300}), "slow"),
+        ("leave", json!({"room": "r"}), "quick"),
+    ] {
+        ws.send(Message::text(
+            json!({"event": event, "payload": payload, "id": id}).to_string(),
+        ))
+        .await
+        .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn reading_pauses_while_max_in_flight_handlers_wait() {
     let h = Harness::with_max_in_flight(1);
@@ -491,32 +506,14 @@ async fn reading_pauses_while_max_in_flight_handlers_wait() {
     }
     // A waiting handler holds it: the next message is not even read until
     // it is done, so its reply comes second although it finishes at once.
-    for (event, payload, id) in [
-        ("sleep", json!({"ms": 300}), "slow"),
-        ("leave", json!({"room": "r"}), "quick"),
-    ] {
-        a.send(Message::text(
-            json!({"event": event, "payload": payload, "id": id}).to_string(),
-        ))
-        .await
-        .unwrap();
-    }
+    send_slow_then_quick(&mut a).await;
     assert_eq!(next(&mut a).await["id"], "slow");
     assert_eq!(next(&mut a).await["id"], "quick");
 
     // The same two with the default limit: the quick one overtakes.
     let h = Harness::new();
     let mut b = h.connect(&[]).await;
-    for (event, payload, id) in [
-        ("sleep", json!({"ms": 300}), "slow"),
-        ("leave", json!({"room": "r"}), "quick"),
-    ] {
-        b.send(Message::text(
-            json!({"event": event, "payload": payload, "id": id}).to_string(),
-        ))
-        .await
-        .unwrap();
-    }
+    send_slow_then_quick(&mut b).await;
     assert_eq!(next(&mut b).await["id"], "quick");
     assert_eq!(next(&mut b).await["id"], "slow");
 }
