@@ -6,21 +6,9 @@ use std::path::Path;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use crate::error::SpecError;
+use socketspec_protocol::RoomPattern;
 
-/// The ten system events of the protocol; no spec may declare them.
-pub const SYSTEM_EVENTS: [&str; 10] = [
-    "__connect__",
-    "__disconnect__",
-    "__ping__",
-    "__pong__",
-    "__error__",
-    "__auth_expiring__",
-    "__session_expiring__",
-    "__idle_warning__",
-    "__server_shutdown__",
-    "__refresh_auth__",
-];
+use crate::error::SpecError;
 
 /// Type names the generated module defines itself.
 pub(crate) const GENERATED_TYPE_NAMES: [&str; 6] = [
@@ -32,11 +20,7 @@ pub(crate) const GENERATED_TYPE_NAMES: [&str; 6] = [
     "SPEC_JSON",
 ];
 
-/// Whether `name` is reserved for the protocol.
-pub fn is_reserved(name: &str) -> bool {
-    SYSTEM_EVENTS.contains(&name)
-        || (name.len() >= 4 && name.starts_with("__") && name.ends_with("__"))
-}
+pub use socketspec_protocol::is_reserved;
 
 /// Checks an event or message name.
 pub(crate) fn event_name(file: &Path, at: &str, name: &str, errors: &mut Vec<SpecError>) {
@@ -99,100 +83,38 @@ pub(crate) struct PatternParts {
     pub(crate) literal: String,
 }
 
-/// Parses and checks a room pattern.
+/// Parses and checks a room pattern: the protocol's grammar, and parameter
+/// names the generated methods can take as arguments.
 pub(crate) fn room_pattern(
     file: &Path,
     at: &str,
     pattern: &str,
     errors: &mut Vec<SpecError>,
 ) -> Option<PatternParts> {
-    let mut fail = |message: String, fix: &str| {
-        errors.push(SpecError::new(file, at, message, fix));
-        None
+    let parsed = match RoomPattern::parse(pattern) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            errors.push(SpecError::new(file, at, e.describe(pattern), e.fix()));
+            return None;
+        }
     };
-    if pattern.is_empty() {
-        return fail(
-            "a room pattern cannot be empty".into(),
-            "name the room, e.g. `lobby` or `chat:{room}`",
-        );
-    }
-    if let Some(c) = pattern.chars().find(|c| c.is_control()) {
-        return fail(
-            format!(
-                "room pattern {pattern:?} contains the control character U+{:04X}",
-                u32::from(c)
-            ),
-            "room names appear in logs, docs and generated code: use visible characters, e.g. `chat:{room}`",
-        );
-    }
-    let mut params: Vec<String> = Vec::new();
-    let mut literal = String::new();
-    let mut rest = pattern;
-    let mut last_was_param = false;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('{') {
-            let Some(end) = after.find('}') else {
-                return fail(
-                    format!("room pattern `{pattern}` has a `{{` without its `}}`"),
-                    "close the parameter: `{name}`",
-                );
-            };
-            let name = &after[..end];
-            let valid = name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !valid {
-                return fail(
-                    format!(
-                        "room parameter `{{{name}}}` in `{pattern}` cannot be filled: its name is not a snake_case identifier"
-                    ),
-                    "name parameters like `{room}` or `{team_id}`",
-                );
-            }
-            if syn::parse_str::<syn::Ident>(name).is_err() || TAKEN_PARAM_NAMES.contains(&name) {
-                return fail(
-                    format!(
-                        "room parameter `{{{name}}}` in `{pattern}` cannot be filled: `{name}` is a Rust keyword or an argument name the generated methods use"
-                    ),
-                    "rename the parameter, e.g. `{room}` or `{team_id}`",
-                );
-            }
-            if last_was_param {
-                return fail(
-                    format!(
-                        "room pattern `{pattern}` has two parameters with nothing between them, so a room name cannot be split back into them"
-                    ),
-                    "separate parameters with literal text, e.g. `{org}:{team}`",
-                );
-            }
-            if params.iter().any(|p| p == name) {
-                return fail(
-                    format!("room parameter `{{{name}}}` appears twice in `{pattern}`"),
-                    "give each parameter its own name",
-                );
-            }
-            params.push(name.to_owned());
-            rest = &after[end + 1..];
-            last_was_param = true;
-        } else {
-            let next = rest.find('{').unwrap_or(rest.len());
-            let text = &rest[..next];
-            if text.contains('}') {
-                return fail(
-                    format!("room pattern `{pattern}` has a `}}` without its `{{`"),
-                    "write parameters as `{name}`",
-                );
-            }
-            literal.push_str(text);
-            rest = &rest[next..];
-            last_was_param = false;
+    for name in parsed.params() {
+        if syn::parse_str::<syn::Ident>(name).is_err() || TAKEN_PARAM_NAMES.contains(&name) {
+            errors.push(SpecError::new(
+                file,
+                at,
+                format!(
+                    "room parameter `{{{name}}}` in `{pattern}` cannot be filled: `{name}` is a Rust keyword or an argument name the generated methods use"
+                ),
+                "rename the parameter, e.g. `{room}` or `{team_id}`",
+            ));
+            return None;
         }
     }
-    Some(PatternParts { params, literal })
+    Some(PatternParts {
+        params: parsed.params().map(str::to_owned).collect(),
+        literal: parsed.literal_text(),
+    })
 }
 
 /// Checks `schema`'s keywords against the draft 2020-12 meta-schema.

@@ -152,7 +152,7 @@ fn chat_export_describes_every_event_reply_broadcast_and_system_event() {
         .values()
         .filter_map(|m| m["name"].as_str())
         .collect();
-    for sys in socketspec_codegen::validate::SYSTEM_EVENTS {
+    for sys in socketspec_protocol::SystemEvent::ALL.map(|e| e.name()) {
         assert!(names.contains(&sys), "{sys} missing from {names:?}");
     }
     assert_eq!(ops["receive_system_pong"]["action"], "receive");

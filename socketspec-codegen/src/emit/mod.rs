@@ -6,5 +6,4 @@ pub mod docs;
 pub mod example;
 pub mod protocol;
 pub mod rust;
-pub mod rust_client;
 pub mod typescript;
