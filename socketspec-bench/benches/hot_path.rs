@@ -14,7 +14,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use socketspec_bench::floor::{Floor, FloorConfig};
-use socketspec_runtime::{HandshakeRequest, Server, SessionConfig, SocketConfig, envelope};
+use socketspec_runtime::config::SessionConfig;
+use socketspec_runtime::{HandshakeRequest, Server, envelope};
 use tokio::io::DuplexStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
@@ -104,22 +105,15 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// An in-process client connected to the real chat service.
 async fn chat_client() -> Client {
-    let config = SocketConfig {
-        session: SessionConfig {
-            heartbeat_interval: Duration::ZERO,
-            idle_timeout: Duration::ZERO,
-            max_duration: Duration::ZERO,
-            ..SessionConfig::default()
-        },
-        ..SocketConfig::default()
-    };
-    let server = Server::new(chat::service(handler::Chat), config)
+    let server = Server::builder(chat::service(handler::Chat))
+        .session(SessionConfig::without_timers())
+        .build()
         .unwrap_or_else(|e| fail("chat server", e));
     let (client, io) = tokio::io::duplex(64 * 1024);
     tokio::spawn(async move {
-        server
-            .serve_websocket(io, HandshakeRequest::default())
-            .await
+        let _ = server
+            .serve_websocket("/", io, HandshakeRequest::default())
+            .await;
     });
     let mut ws = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
     // `__connect__` comes first.

@@ -542,7 +542,8 @@ fn check_type_names(
     for name in defs.keys() {
         claim(name.to_upper_camel_case(), join_path("$defs", name), errors);
     }
-    for e in events {
+    // A reserved name was reported already; its type names mean nothing.
+    for e in events.iter().filter(|e| !validate::is_reserved(&e.name)) {
         // One clash is reported once, not again for the context type.
         if claim(e.type_name.clone(), join_path("events", &e.name), errors) {
             claim(

@@ -11,7 +11,8 @@ use socketspec_protocol::RoomPattern;
 use crate::error::SpecError;
 
 /// Type names the generated module defines itself.
-pub(crate) const GENERATED_TYPE_NAMES: [&str; 6] = [
+pub(crate) const GENERATED_TYPE_NAMES: [&str; 7] = [
+    "Cx",
     "Handler",
     "Service",
     "ServerEvent",

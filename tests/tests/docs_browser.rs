@@ -150,7 +150,7 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
         "fileUrl": format!("file://{}", file.display()),
         "wsUrl": server.ws_url(),
         "events": model.events.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
-        "systemEvents": socketspec_runtime::envelope::system::ALL.len(),
+        "systemEvents": socketspec_runtime::SystemEvent::ALL.len(),
         "errorCodes": socketspec_runtime::ErrorCode::ALL.len(),
         "screenshotDir": screenshot_dir.canonicalize()?,
     });
@@ -279,7 +279,7 @@ async fn served_docs_are_the_generated_page_and_asyncapi_document() -> Result<()
             code.as_str()
         );
     }
-    for name in socketspec_runtime::envelope::system::ALL {
+    for name in socketspec_runtime::SystemEvent::ALL.map(|e| e.name()) {
         assert!(
             page.body.contains(&format!("data-system-event=\"{name}\"")),
             "the page's system events table lacks {name}"

@@ -796,6 +796,8 @@ async fn the_example_program_joins_a_room_and_exchanges_typed_messages() -> Test
 
 struct Corners;
 
+impl socketspec_runtime::Hooks for Corners {}
+
 impl client_corners::Handler for Corners {
     async fn lookup(
         &self,
@@ -806,10 +808,8 @@ impl client_corners::Handler for Corners {
             cx.emit_found(client_corners::Found {
                 value: "alpha".into(),
             })
-            .await
         } else {
             cx.emit_not_found(client_corners::NotFound { key: payload.key })
-                .await
         }
     }
 
@@ -821,7 +821,6 @@ impl client_corners::Handler for Corners {
         cx.emit_error(client_corners::Error {
             why: "asked to".into(),
         })
-        .await
     }
 
     async fn events(
@@ -838,17 +837,13 @@ impl client_corners::Handler for Corners {
         _payload: client_corners::Type,
     ) -> socketspec_runtime::Result<()> {
         cx.emit_closed(client_corners::Closed(Default::default()))
-            .await
     }
 }
 
 #[tokio::test]
 async fn several_replies_and_clashing_names_are_generated_correctly() -> TestResult {
     use client_corners::client::{Client as CornersClient, LookupReply, ServerEvent as Event};
-    let server = socketspec_runtime::Server::new(
-        client_corners::service(Corners),
-        socketspec_runtime::SocketConfig::default(),
-    )?;
+    let server = socketspec_runtime::Server::builder(client_corners::service(Corners)).build()?;
     let test_client = socketspec_runtime::testing::TestClient::connect(&server).await?;
     let client = CornersClient::from_raw(test_client.into_raw());
 

@@ -504,10 +504,22 @@ async fn health_and_metrics_report_what_happened() -> Result<()> {
     let get = |k: &str| m.get(k).copied().unwrap_or(-1.0);
     assert_eq!(get("socketspec_connections"), 2.0);
     assert_eq!(get("socketspec_connections_opened_total"), 2.0);
-    assert_eq!(get("socketspec_events_total{event=\"echo\"}"), 1.0);
-    assert_eq!(get("socketspec_events_total{event=\"join_room\"}"), 2.0);
-    assert_eq!(get("socketspec_events_total{event=\"send_message\"}"), 1.0);
-    assert_eq!(get("socketspec_events_total{event=\"whoami\"}"), 0.0);
+    assert_eq!(
+        get("socketspec_events_total{event=\"echo\",namespace=\"/\"}"),
+        1.0
+    );
+    assert_eq!(
+        get("socketspec_events_total{event=\"join_room\",namespace=\"/\"}"),
+        2.0
+    );
+    assert_eq!(
+        get("socketspec_events_total{event=\"send_message\",namespace=\"/\"}"),
+        1.0
+    );
+    assert_eq!(
+        get("socketspec_events_total{event=\"whoami\",namespace=\"/\"}"),
+        0.0
+    );
     assert_eq!(
         get("socketspec_errors_total{code=\"VALIDATION_ERROR\"}"),
         1.0

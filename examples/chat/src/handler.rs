@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use socketspec_runtime::{Connection, Error, Result};
+use socketspec_runtime::{Connection, Error, Hooks, Result};
 
 use crate::chat::{self, rooms};
 
@@ -21,8 +21,7 @@ impl chat::Handler for Chat {
         cx.emit_room_joined(chat::RoomJoined {
             room: payload.room.clone(),
             members: members as u64,
-        })
-        .await?;
+        })?;
         let user = display_name(cx.connection());
         cx.broadcast_user_joined(
             &payload.room,
@@ -38,7 +37,6 @@ impl chat::Handler for Chat {
     async fn leave_room(&self, cx: chat::LeaveRoomCx<'_>, payload: chat::LeaveRoom) -> Result<()> {
         cx.leave(&rooms::chat(&payload.room)).await?;
         cx.emit_room_left(chat::RoomLeft { room: payload.room })
-            .await
     }
 
     async fn join_admin(&self, cx: chat::JoinAdminCx<'_>, payload: chat::JoinAdmin) -> Result<()> {
@@ -48,7 +46,6 @@ impl chat::Handler for Chat {
             room,
             members: members as u64,
         })
-        .await
     }
 
     async fn send_message(
@@ -68,7 +65,6 @@ impl chat::Handler for Chat {
             status: chat::MessageAckStatus::Ok,
             message_id,
         })
-        .await
     }
 
     async fn echo(&self, cx: chat::EchoCx<'_>, payload: chat::Echo) -> Result<()> {
@@ -76,7 +72,6 @@ impl chat::Handler for Chat {
             seq: payload.seq,
             data: payload.data,
         })
-        .await
     }
 
     async fn slow_echo(&self, cx: chat::SlowEchoCx<'_>, payload: chat::SlowEcho) -> Result<()> {
@@ -89,7 +84,6 @@ impl chat::Handler for Chat {
             seq: payload.seq,
             data: String::new(),
         })
-        .await
     }
 
     async fn whoami(&self, cx: chat::WhoamiCx<'_>, _payload: chat::Whoami) -> Result<()> {
@@ -101,7 +95,6 @@ impl chat::Handler for Chat {
             role: identity.as_ref().and_then(|i| i.role().map(str::to_owned)),
             rooms: conn.rooms(),
         })
-        .await
     }
 
     async fn fail(&self, _cx: chat::FailCx<'_>, payload: chat::Fail) -> Result<()> {
@@ -118,7 +111,9 @@ impl chat::Handler for Chat {
     async fn guard_admin(&self, conn: &Connection, _section: &str) -> bool {
         conn.identity().is_some_and(|i| i.role() == Some("admin"))
     }
+}
 
+impl Hooks for Chat {
     async fn on_connect(&self, conn: &Connection) -> Result<()> {
         conn.join(rooms::LOBBY).await?;
         Ok(())

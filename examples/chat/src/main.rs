@@ -4,27 +4,25 @@
 //! cargo run --release -p chat-example --bin chat-server -- --docs
 //! ```
 
-mod cli;
-
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use socketspec_runtime::Server;
 
-use chat_example::{chat, handler};
+use chat_example::{chat, cli, handler};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = cli::Args::parse();
-    let config = match args.config() {
-        Ok(config) => config,
+    let builder = match args.configure(Server::builder(chat::service(handler::Chat))) {
+        Ok(builder) => builder,
         Err(message) => {
             eprintln!("chat-server: {message}");
             return ExitCode::from(2);
         }
     };
-    let server = match Server::new(chat::service(handler::Chat), config) {
+    let server = match builder.build() {
         Ok(server) => server,
         Err(e) => {
             eprintln!("chat-server: {e}");
@@ -45,7 +43,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ws_path = server.config().ws_path.clone();
+    let ws_path = server.config().http.ws_path.clone();
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "listening on ws://{addr}{ws_path}");
     let _ = stdout.flush();

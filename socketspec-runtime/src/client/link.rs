@@ -20,7 +20,9 @@ use super::error::ClientError;
 use super::message::{CloseInfo, ConnectInfo, Incoming, Reply, ServerMessage};
 use super::supervisor::{Core, State};
 use super::transport::{BoxSocket, Connector};
-use crate::envelope::{Frame, system};
+use socketspec_protocol::SystemEvent;
+
+use crate::frame::Frame;
 
 /// Outbound commands a link's writer understands.
 pub(crate) enum Outgoing {
@@ -182,9 +184,11 @@ async fn wait_for_connect(socket: &mut BoxSocket) -> Result<ServerMessage, Clien
             Some(Ok(_)) => continue,
         };
         let message = ServerMessage::parse(&bytes)?;
-        match message.event.as_str() {
-            system::CONNECT => return Ok(message),
-            system::ERROR => return Err(ClientError::from_error_payload(&message.payload)),
+        match SystemEvent::from_name(&message.event) {
+            Some(SystemEvent::Connect) => return Ok(message),
+            Some(SystemEvent::Error) => {
+                return Err(ClientError::from_error_payload(&message.payload));
+            }
             _ => {}
         }
     }
@@ -233,7 +237,7 @@ async fn write_loop(
             match command {
                 Outgoing::Text { frame, written } => {
                     if result.is_ok() {
-                        result = sink.feed(Message::Text(frame)).await;
+                        result = sink.feed(Message::Text(frame.into_utf8_bytes())).await;
                     }
                     acks.extend(written);
                     fed += 1;
@@ -347,10 +351,10 @@ impl Reader<'_> {
                 return;
             }
         };
-        match message.event.as_str() {
-            system::PING if self.core.options.auto_pong => {
+        match SystemEvent::from_name(&message.event) {
+            Some(SystemEvent::Ping) if self.core.options.auto_pong => {
                 if let Ok(pong) =
-                    crate::envelope::encode(system::PONG, &serde_json::json!({}), None)
+                    crate::envelope::encode(SystemEvent::Pong.name(), &serde_json::json!({}), None)
                 {
                     let _ = self
                         .link
@@ -362,7 +366,7 @@ impl Reader<'_> {
                         .await;
                 }
             }
-            system::DISCONNECT => {
+            Some(SystemEvent::Disconnect) => {
                 self.disconnect = message
                     .payload
                     .get("reason")

@@ -52,8 +52,11 @@ pub use message::{CloseInfo, ConnectInfo, Incoming, Reply, ServerMessage, System
 pub use options::{ClientOptions, ReconnectPolicy};
 pub use transport::{BoxFuture, BoxSocket, Connector, Handshake, Socket, UrlConnector};
 
-use crate::envelope::{self, Frame, system};
+use socketspec_protocol::SystemEvent as Wire;
+
+use crate::envelope;
 use crate::error::ErrorCode;
+use crate::frame::Frame;
 use link::{Link, Outgoing};
 use supervisor::{Core, State};
 
@@ -236,11 +239,11 @@ impl RawClient {
     /// stays in force.
     pub async fn refresh_auth(&self, token: &str) -> Result<Option<Duration>, ClientError> {
         let reply = self
-            .request(system::REFRESH_AUTH, &json!({ "token": token }))
+            .request(Wire::RefreshAuth.name(), &json!({ "token": token }))
             .await?;
-        if reply.event != system::REFRESH_AUTH {
+        if reply.event != Wire::RefreshAuth.name() {
             return Err(ClientError::UnexpectedReply {
-                expected: format!("`{}`", system::REFRESH_AUTH),
+                expected: format!("`{}`", Wire::RefreshAuth.name()),
                 got: reply.event,
             });
         }

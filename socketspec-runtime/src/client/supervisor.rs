@@ -12,9 +12,9 @@ use super::link::{self, Link, Outgoing};
 use super::message::{CloseInfo, Incoming, ServerMessage};
 use super::options::ClientOptions;
 use super::transport::{Connector, Handshake};
-use crate::close::code;
-use crate::envelope::system;
 use crate::error::ErrorCode;
+use socketspec_protocol::CloseCode;
+use socketspec_protocol::SystemEvent;
 
 /// Where the client's connection stands.
 #[derive(Clone)]
@@ -151,7 +151,9 @@ pub(crate) async fn supervise(
             reconnecting: false,
         });
         let policy = match core.options.reconnect {
-            Some(policy) if !core.is_stopping() && info.code != Some(code::AUTH) => policy,
+            Some(policy) if !core.is_stopping() && info.code != Some(CloseCode::Auth.as_u16()) => {
+                policy
+            }
             _ => {
                 core.push_event(&events, Incoming::Closed(info.clone()));
                 core.state.send_replace(State::Closed(info));
@@ -175,14 +177,14 @@ pub(crate) async fn supervise(
                 Ok(next_task) => {
                     // A stop that raced the attempt closes the new link too.
                     if core.is_stopping() {
-                        let _ = core.request_stop(code::NORMAL, "client_close");
+                        let _ = core.request_stop(CloseCode::Normal.as_u16(), "client_close");
                     }
                     task = next_task;
                     break;
                 }
                 Err(ClientError::Server(e)) if e.code == ErrorCode::AuthError => {
                     let error = ServerMessage {
-                        event: system::ERROR.to_owned(),
+                        event: SystemEvent::Error.name().to_owned(),
                         payload: e.to_payload(),
                         id: None,
                     };

@@ -27,7 +27,7 @@ pub(super) fn meta(model: &Model, extras: &Extras) -> TokenStream {
         let schema = serde_json::to_string(&model.standalone_schema(&e.payload)).unwrap_or_default();
         let type_checked = crate::type_checked::type_checks_exactly(&e.payload, &model.defs);
         quote! {
-            ::socketspec_runtime::EventMeta { name: #name, ordered: #ordered, executor: #executor, payload_schema: #schema, type_checked: #type_checked }
+            ::socketspec_runtime::meta::EventMeta { name: #name, ordered: #ordered, executor: #executor, payload_schema: #schema, type_checked: #type_checked }
         }
     });
     let rooms = model.rooms.iter().map(|r| {
@@ -39,7 +39,7 @@ pub(super) fn meta(model: &Model, extras: &Extras) -> TokenStream {
             None => quote!(None),
         };
         quote! {
-            ::socketspec_runtime::RoomMeta { pattern: #pattern, is_static: #is_static, guarded: #guarded, max_members: #max }
+            ::socketspec_runtime::meta::RoomMeta { pattern: #pattern, is_static: #is_static, guarded: #guarded, max_members: #max }
         }
     });
     let spec_json = &model.spec_json;
@@ -54,15 +54,15 @@ pub(super) fn meta(model: &Model, extras: &Extras) -> TokenStream {
         pub const ASYNCAPI_JSON: &str = #asyncapi;
 
         /// What the runtime needs to know about the spec.
-        pub static META: ::socketspec_runtime::AppMeta = ::socketspec_runtime::AppMeta {
+        pub static META: ::socketspec_runtime::meta::AppMeta = ::socketspec_runtime::meta::AppMeta {
             title: #title,
             version: #version,
             namespace: #namespace,
             events: &[#(#events),*],
             rooms: &[#(#rooms),*],
-            spec_json: SPEC_JSON,
-            docs_html: DOCS_HTML,
-            asyncapi_json: ASYNCAPI_JSON,
+            spec_json: ::core::option::Option::Some(SPEC_JSON),
+            docs_html: ::core::option::Option::Some(DOCS_HTML),
+            asyncapi_json: ::core::option::Option::Some(ASYNCAPI_JSON),
         };
     }
 }

@@ -7,6 +7,7 @@
 //! `meta` (the metadata the runtime reads), [`client`] (the typed client).
 
 pub mod client;
+mod fill_docs;
 mod meta;
 mod rooms;
 mod server;
@@ -53,18 +54,18 @@ pub fn render_parts(
     extras: &Extras,
     parts: Parts,
 ) -> Result<String, Error> {
-    let types = types::payload_types(model)?;
+    let types = fill_docs::fill_docs(types::payload_types(model)?);
     let module_ident = format_ident!("{}", module);
     let module_doc = module_doc(model);
     let rooms = rooms::rooms_module(model);
     let server = parts.server.then(|| {
         let handler = server::handler_trait(model);
-        let contexts = model.events.iter().map(|e| server::context(model, e));
+        let contexts = server::contexts(model);
         let service = server::service(model);
         let meta = meta::meta(model, extras);
         quote! {
             #handler
-            #(#contexts)*
+            #contexts
             #service
             #meta
         }
@@ -72,7 +73,6 @@ pub fn render_parts(
     let client = parts.client.then(|| client::client_module(model));
     let file = quote! {
         #[doc = #module_doc]
-        #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, missing_docs, deprecated, unreachable_patterns, non_camel_case_types)]
         pub mod #module_ident {
             #types
             #rooms

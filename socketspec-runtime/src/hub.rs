@@ -1,0 +1,174 @@
+//! [`Hub`]: what every connection of one server shares, whatever its
+//! namespace: the configuration, the authentication, the backend, the
+//! metrics, the connection count and the shutdown signal.
+//!
+//! It holds no connection and no namespace: rooms belong to namespaces
+//! (`rooms::Rooms`), connections to their loops.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Notify, OnceCell, watch};
+
+use crate::auth::DynAuth;
+use crate::backend::{Backend, BackendError, DynBackend, Inbox};
+use crate::config::ServerConfig;
+use crate::dispatch::SchemaError;
+use crate::metrics::{Metrics, MetricsError};
+use crate::rooms::InvalidPattern;
+
+/// Why a server could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A payload schema does not compile.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// A room pattern does not parse.
+    #[error(transparent)]
+    RoomPattern(#[from] InvalidPattern),
+    /// The backend's configuration is invalid (e.g. a malformed Redis URL).
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The metrics registry could not be built.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    /// Two specs claim the same namespace.
+    #[error("two specs are served at namespace `{0}`: give each its own `namespace`")]
+    DuplicateNamespace(String),
+    /// A spec's namespace is not `/` or `/name`.
+    #[error(
+        "namespace `{0}` cannot be served: a namespace is `/` or `/` followed by letters, digits, `_`, `-` or `.`, e.g. `/ops`"
+    )]
+    InvalidNamespace(String),
+    /// The docs page is on, but a spec embeds no documents.
+    #[error(
+        "the docs page is on (`HttpConfig::docs`), but the spec of namespace `{0}` was generated without its documents: turn on `embed_documents(true)` in its build.rs `Builder`"
+    )]
+    MissingDocuments(String),
+}
+
+/// The state every connection of a server shares.
+pub(crate) struct Hub {
+    pub(crate) config: ServerConfig,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) auth: Option<Arc<dyn DynAuth>>,
+    backend_name: &'static str,
+    pub(crate) adapter: Option<Arc<dyn DynBackend>>,
+    started: OnceCell<Result<(), BackendError>>,
+    connections: AtomicUsize,
+    /// Woken each time a connection ends (what a shutdown waits on).
+    drained: Notify,
+    /// Flips to `true` when a graceful shutdown starts.
+    pub(crate) shutdown: watch::Sender<bool>,
+}
+
+impl Hub {
+    pub(crate) fn new(
+        config: ServerConfig,
+        auth: Option<Arc<dyn DynAuth>>,
+        backend: &Backend,
+    ) -> Result<Self, BuildError> {
+        Ok(Hub {
+            config,
+            metrics: Arc::new(Metrics::new()?),
+            auth,
+            backend_name: backend.name(),
+            adapter: backend.adapter()?,
+            started: OnceCell::new(),
+            connections: AtomicUsize::new(0),
+            drained: Notify::new(),
+            shutdown: watch::Sender::new(false),
+        })
+    }
+
+    /// The backend's name.
+    pub(crate) fn backend_name(&self) -> &'static str {
+        self.backend_name
+    }
+
+    /// Starts the backend once (connections, subscription, liveness);
+    /// broadcasts from other nodes go to the inbox `inbox` makes.
+    pub(crate) async fn start_backend(
+        &self,
+        inbox: impl FnOnce() -> Inbox,
+    ) -> Result<(), BackendError> {
+        let Some(adapter) = &self.adapter else {
+            return Ok(());
+        };
+        self.started
+            .get_or_init(|| async { adapter.start(inbox()).await })
+            .await
+            .clone()
+    }
+
+    /// Whether the backend reaches its store (always true for memory).
+    pub(crate) fn backend_healthy(&self) -> bool {
+        self.adapter.as_ref().is_none_or(|a| a.healthy())
+    }
+
+    /// Removes this node's memberships from the backend.
+    pub(crate) async fn stop_backend(&self) {
+        if let Some(adapter) = &self.adapter {
+            adapter.shutdown().await;
+        }
+    }
+
+    /// Open connections.
+    pub(crate) fn connection_count(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Whether a graceful shutdown has started.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Starts the graceful shutdown (idempotent).
+    pub(crate) fn start_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Counts a new connection, unless the cap is reached.
+    pub(crate) fn reserve_slot(self: &Arc<Self>) -> Option<ConnectionSlot> {
+        let max = self.config.limits.max_connections;
+        self.connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        Some(ConnectionSlot {
+            hub: Arc::clone(self),
+        })
+    }
+
+    /// Waits until every connection has ended, for at most the shutdown
+    /// grace plus the time the last closes may take.
+    pub(crate) async fn wait_drained(&self) {
+        let limit = self.config.shutdown_grace + Duration::from_secs(5);
+        let _ = tokio::time::timeout(limit, async {
+            loop {
+                let notified = self.drained.notified();
+                if self.connection_count() == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        })
+        .await;
+    }
+}
+
+/// A counted connection; dropping it frees the slot and wakes a shutdown
+/// waiting for the last connection.
+pub(crate) struct ConnectionSlot {
+    hub: Arc<Hub>,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.hub.connections.fetch_sub(1, Ordering::AcqRel);
+        self.hub.drained.notify_waiters();
+    }
+}
