@@ -60,6 +60,13 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
   private readonly _listeners = new Listeners();
   private readonly _stateListeners = new Set<(change: StateChange) => void>();
 
+  /**
+   * A client for `url`, not yet connected (`Client.connect` creates one and
+   * opens it).
+   *
+   * @throws {SocketspecError} `CONNECT_FAILED` when there is no WebSocket
+   * implementation.
+   */
   protected constructor(url: string, options: ClientOptions) {
     const WebSocketImpl = options.WebSocket ?? globals.WebSocket;
     if (!WebSocketImpl) {

@@ -28,9 +28,10 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /**
    * Reconnect with exponential backoff when the connection drops (not after
-   * `close()`, an auth failure (4001) or the idle timeout (4002)). Requests
-   * pending at the drop are rejected with `DISCONNECTED`; rooms are not
-   * rejoined by themselves: do it in an `on("__connect__", ...)` listener.
+   * `close()`, nor after a close code in {@link FINAL_CLOSE_CODES}: an auth
+   * failure or the idle timeout). Requests pending at the drop are rejected
+   * with `DISCONNECTED`; rooms are not rejoined by themselves: do it in an
+   * `on("__connect__", ...)` listener.
    */
   reconnect?: ReconnectOptions;
   /** The WebSocket constructor (default: `globalThis.WebSocket`). */
