@@ -136,7 +136,8 @@ pub(super) fn types(model: &Model, methods: &Methods, out: &mut String) {
     }
 }
 
-/// Where a server event comes from: the replies and broadcasts declaring it.
+/// Where a server event comes from: the replies and broadcasts declaring it,
+/// or the server itself.
 fn origin(model: &Model, index: usize) -> String {
     let mut parts = Vec::new();
     let replies: Vec<String> = model
@@ -162,6 +163,10 @@ fn origin(model: &Model, index: usize) -> String {
             };
             parts.push(format!("broadcast by `{}` to `{room}`{skip}", event.name));
         }
+    }
+    if parts.is_empty() {
+        // No event declares it: the server sends it on its own.
+        parts.push("sent by the server on its own".to_owned());
     }
     parts.join("; ")
 }

@@ -39,7 +39,6 @@ pub fn render(model: &Model) -> Result<String, Error> {
     client::event_map(model, &mut out);
     out.push_str(&protocol::render());
     out.push_str(&runtime::source());
-    out.push('\n');
     client::class(model, &methods, &mut out);
     Ok(out)
 }
@@ -168,6 +167,7 @@ mod tests {
             );
         }
         assert!(!first.contains('\t'));
+        assert!(!first.contains("\n\n\n"), "two blank lines in a row");
         assert!(
             first.lines().all(|l| l == l.trim_end()),
             "trailing whitespace"
