@@ -34,7 +34,11 @@ pub(crate) fn serve<B>(shared: &Shared, req: &Request<B>, path: &str) -> Respons
         "" | "/" => (shared.meta.docs_html, "text/html; charset=utf-8"),
         "/spec.json" => (shared.meta.spec_json, "application/json"),
         "/asyncapi.json" => (shared.meta.asyncapi_json, "application/json"),
-        _ => return text_response(StatusCode::NOT_FOUND, "not found"),
+        _ => (None, ""),
+    };
+    // A document the app does not embed is as absent as an unknown path.
+    let Some(body) = body else {
+        return text_response(StatusCode::NOT_FOUND, "not found");
     };
     let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     response

@@ -46,6 +46,13 @@ pub enum BuildError {
     /// The metrics registry could not be built.
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    /// `docs` is on but the app embeds no document to serve.
+    #[error(
+        "`docs` is on but the app embeds no docs page, spec or AsyncAPI document: \
+         generate its module with `socketspec_codegen::Builder::new().embed_documents(true)` \
+         in build.rs, or turn `docs` off"
+    )]
+    NoDocuments,
 }
 
 /// A socketspec server for the app `A` (the generated `Service<H>`).
@@ -100,6 +107,9 @@ impl<A: App> ServerBuilder<A> {
     pub fn build(self) -> Result<Server<A>, BuildError> {
         let app = Arc::new(self.app);
         let meta = app.meta();
+        if self.config.docs && !meta.has_documents() {
+            return Err(BuildError::NoDocuments);
+        }
         let origins = OriginPolicy::new(&self.config.allowed_origins);
         let hooks: Arc<dyn crate::app::Hooks> = Arc::clone(&app) as _;
         let shared = Shared::new(self.config, meta, hooks, self.middleware)?;

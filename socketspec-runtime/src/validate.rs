@@ -108,9 +108,9 @@ mod tests {
         namespace: "/",
         events: &EVENTS,
         rooms: &[],
-        spec_json: "{}",
-        docs_html: "",
-        asyncapi_json: "{}",
+        spec_json: None,
+        docs_html: None,
+        asyncapi_json: None,
     };
 
     #[test]

@@ -100,9 +100,9 @@ static META: AppMeta = AppMeta {
     namespace: "/",
     events: &EVENTS,
     rooms: &ROOMS,
-    spec_json: "{}",
-    docs_html: "",
-    asyncapi_json: "{}",
+    spec_json: None,
+    docs_html: None,
+    asyncapi_json: None,
 };
 
 /// Records every hook call, in order, in a log the test shares.

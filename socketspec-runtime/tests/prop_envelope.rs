@@ -246,9 +246,9 @@ static META: AppMeta = AppMeta {
     namespace: "/",
     events: &EVENTS,
     rooms: &[],
-    spec_json: "{}",
-    docs_html: "",
-    asyncapi_json: "{}",
+    spec_json: None,
+    docs_html: None,
+    asyncapi_json: None,
 };
 
 /// The typed payload of `send`, as generated code would decode it.
