@@ -36,6 +36,13 @@ mod args;
 mod commands;
 mod init;
 
+/// The guide to the docs page, the AsyncAPI export, the `Builder` and this
+/// command line (`docs/guide-docs-asyncapi-cli.md`), included here so that
+/// its Rust snippets compile as doctests and cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/guide-docs-asyncapi-cli.md")]
+pub struct GuideDocsAsyncapiCli;
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 
