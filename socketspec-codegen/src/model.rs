@@ -13,9 +13,7 @@ use crate::resolve::Resolver;
 use crate::spec::{Info, Spec};
 use crate::validate::{self, GENERATED_TYPE_NAMES};
 
-/// A validated spec, ready for the emitters: what [`check`](crate::check)
-/// returns. Outside the crate it is opaque; its methods give a summary and
-/// render each output.
+/// A validated spec, what [`check`](crate::check) returns; its methods render each output.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// The spec file.

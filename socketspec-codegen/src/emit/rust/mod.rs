@@ -36,17 +36,6 @@ pub(crate) struct Options {
     pub(crate) types: TypeOptions,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            server: true,
-            client: true,
-            embed_documents: false,
-            types: TypeOptions::default(),
-        }
-    }
-}
-
 /// Extra derives and attributes for the generated payload types.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TypeOptions {
