@@ -13,27 +13,27 @@ use crate::resolve::Resolver;
 use crate::spec::{Info, Spec};
 use crate::validate::{self, GENERATED_TYPE_NAMES};
 
-/// A validated spec, ready for the emitters.
+/// A validated spec, what [`check`](crate::check) returns; its methods render each output.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// The spec file.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Other files its `$ref`s read.
-    pub referenced_files: Vec<PathBuf>,
+    pub(crate) referenced_files: Vec<PathBuf>,
     /// `info`.
-    pub info: Info,
+    pub(crate) info: Info,
     /// `namespace`.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Every shared definition, `$ref`s resolved to `#/$defs/Name`.
-    pub defs: IndexMap<String, Value>,
+    pub(crate) defs: IndexMap<String, Value>,
     /// Room patterns in file order.
-    pub rooms: Vec<RoomModel>,
+    pub(crate) rooms: Vec<RoomModel>,
     /// Client -> server events in file order.
-    pub events: Vec<EventModel>,
+    pub(crate) events: Vec<EventModel>,
     /// Server -> client events (emits and broadcasts), each name once.
-    pub server_events: Vec<ServerEventModel>,
+    pub(crate) server_events: Vec<ServerEventModel>,
     /// The spec as JSON (served at `{docs_url}/spec.json`).
-    pub spec_json: String,
+    pub(crate) spec_json: String,
 }
 
 /// A room pattern.
@@ -111,7 +111,7 @@ pub struct ServerEventModel {
 impl Model {
     /// Validates `spec` (read from `file`) and builds the model, reporting
     /// every mistake at once.
-    pub fn build(spec: &Spec, file: &Path) -> Result<Model, Error> {
+    pub(crate) fn build(spec: &Spec, file: &Path) -> Result<Model, Error> {
         let mut errors = Vec::new();
         if spec.socketspec != "1" {
             errors.push(SpecError::new(
@@ -293,7 +293,7 @@ impl Model {
 
     /// `schema` made self-contained: the shared `$defs` attached, for
     /// validators and documents that need a standalone schema.
-    pub fn standalone_schema(&self, schema: &Value) -> Value {
+    pub(crate) fn standalone_schema(&self, schema: &Value) -> Value {
         with_defs(schema, &self.defs)
     }
 }

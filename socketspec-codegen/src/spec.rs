@@ -47,7 +47,8 @@ pub struct Spec {
 /// The `$id` of the format's JSON Schema (`spec/socketspec.schema.json`).
 pub const FORMAT_SCHEMA_ID: &str = "https://example.invalid/socketspec/socketspec.schema.json";
 
-/// The spec format's own JSON Schema (draft 2020-12), derived from [`Spec`].
+/// The spec format's own JSON Schema (draft 2020-12), derived from the
+/// Rust types serde reads spec files with.
 ///
 /// This is what `spec/socketspec.schema.json` holds; a spec file that names
 /// it in `"$schema"` gets completion and checking in editors. A test fails

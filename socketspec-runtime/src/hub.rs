@@ -42,11 +42,11 @@ pub enum BuildError {
         "namespace `{0}` cannot be served: a namespace is `/` or `/` followed by letters, digits, `_`, `-` or `.`, e.g. `/ops`"
     )]
     InvalidNamespace(String),
-    /// The docs page is on, but a spec embeds no documents.
+    /// The docs page is on, but a spec embeds no document to serve.
     #[error(
-        "the docs page is on (`HttpConfig::docs`), but the spec of namespace `{0}` was generated without its documents: turn on `embed_documents(true)` in its build.rs `Builder`"
+        "the docs page is on (`HttpConfig::docs`), but the spec of namespace `{0}` embeds no docs page, spec or AsyncAPI document: generate its module with `socketspec_codegen::Builder::new().embed_documents(true)` in build.rs, or turn the docs off"
     )]
-    MissingDocuments(String),
+    NoDocuments(String),
 }
 
 /// The state every connection of a server shares.

@@ -18,7 +18,8 @@ pub struct AppMeta {
     /// Room patterns declared in the spec.
     pub rooms: &'static [RoomMeta],
     /// The spec file itself, as JSON (served at `{docs_url}/spec.json`),
-    /// when the code was generated with its documents.
+    /// when the module embeds it (`Builder::embed_documents` in
+    /// socketspec-codegen).
     pub spec_json: Option<&'static str>,
     /// The generated docs page (served at `docs_url`), when embedded.
     pub docs_html: Option<&'static str>,
@@ -64,5 +65,10 @@ impl AppMeta {
     /// The index of the event called `name`.
     pub fn event_index(&self, name: &str) -> Option<usize> {
         self.events.iter().position(|e| e.name == name)
+    }
+
+    /// Whether the app embeds any document for the docs routes.
+    pub fn has_documents(&self) -> bool {
+        self.spec_json.is_some() || self.docs_html.is_some() || self.asyncapi_json.is_some()
     }
 }

@@ -129,7 +129,7 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
     let out_dir = target_dir().join("tmp").join("docs-browser");
     std::fs::create_dir_all(&out_dir)?;
     let file = out_dir.join("chat-docs.html");
-    let html = match socketspec_codegen::emit::docs::render(&model) {
+    let html = match model.docs_html() {
         Ok(html) => html,
         Err(e) => panic!("rendering the docs page: {e}"),
     };
@@ -149,7 +149,7 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
         "httpBase": format!("{}/", server.http_url()),
         "fileUrl": format!("file://{}", file.display()),
         "wsUrl": server.ws_url(),
-        "events": model.events.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
+        "events": model.event_names().collect::<Vec<_>>(),
         "systemEvents": socketspec_runtime::SystemEvent::ALL.len(),
         "errorCodes": socketspec_runtime::ErrorCode::ALL.len(),
         "screenshotDir": screenshot_dir.canonicalize()?,
@@ -255,7 +255,7 @@ async fn served_docs_are_the_generated_page_and_asyncapi_document() -> Result<()
 
     let page = http_get(server.addr(), "/socket-docs", &[]).await?;
     assert_eq!(page.status, 200, "{page:?}");
-    let expected = match socketspec_codegen::emit::docs::render(&model) {
+    let expected = match model.docs_html() {
         Ok(html) => html,
         Err(e) => panic!("{e}"),
     };
@@ -263,12 +263,10 @@ async fn served_docs_are_the_generated_page_and_asyncapi_document() -> Result<()
         page.body, expected,
         "the served page is the one the build generated"
     );
-    for event in &model.events {
+    for event in model.event_names() {
         assert!(
-            page.body
-                .contains(&format!("data-event=\"{}\"", event.name)),
-            "no card for {}",
-            event.name
+            page.body.contains(&format!("data-event=\"{event}\"")),
+            "no card for {event}"
         );
     }
     for code in socketspec_runtime::ErrorCode::ALL {
@@ -295,7 +293,7 @@ async fn served_docs_are_the_generated_page_and_asyncapi_document() -> Result<()
         "{asyncapi:?}"
     );
     let served: Value = serde_json::from_str(&asyncapi.body)?;
-    assert_eq!(served, socketspec_codegen::emit::asyncapi::document(&model));
+    assert_eq!(served, model.asyncapi());
     assert_eq!(served["asyncapi"], "3.0.0");
     Ok(())
 }

@@ -60,8 +60,8 @@ impl<A: App> Mount<A> {
     pub(crate) fn new(app: A, hub: &Hub, middleware: Chain) -> Result<Self, BuildError> {
         let meta = app.meta();
         check_namespace(meta.namespace)?;
-        if hub.config.http.docs && meta.docs_html.is_none() {
-            return Err(BuildError::MissingDocuments(meta.namespace.to_owned()));
+        if hub.config.http.docs && !meta.has_documents() {
+            return Err(BuildError::NoDocuments(meta.namespace.to_owned()));
         }
         let rooms = Rooms::new(
             meta.namespace,

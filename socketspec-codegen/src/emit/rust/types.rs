@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use super::doc_attr;
+use super::{TypeOptions, doc_attr};
 use crate::error::Error;
 use crate::model::Model;
 
@@ -68,10 +68,11 @@ fn primitive_alias(schema: &Value) -> Option<TokenStream> {
     }
 }
 
-pub(super) fn payload_types(model: &Model) -> Result<TokenStream, Error> {
+pub(super) fn payload_types(model: &Model, options: &TypeOptions) -> Result<TokenStream, Error> {
     let mut settings = typify::TypeSpaceSettings::default();
     settings.with_struct_builder(false);
     settings.with_derive("PartialEq".to_owned());
+    options.apply(&mut settings);
     let mut aliases = Vec::new();
     let mut entries: Vec<(String, schemars::schema::Schema)> = Vec::new();
     let to_schema = |v: &Value| -> Result<schemars::schema::Schema, Error> {

@@ -51,7 +51,7 @@ struct Readme<'a> {
 }
 
 /// Creates the project in `dir`.
-pub fn run(dir: &Path, name: Option<&str>, socketspec: Option<&Path>) -> Result<(), String> {
+pub(crate) fn run(dir: &Path, name: Option<&str>, socketspec: Option<&Path>) -> Result<(), String> {
     if dir.exists() {
         let mut entries =
             std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
