@@ -134,7 +134,11 @@ fn documents_are_written_next_to_the_module_and_not_embedded_by_default() {
     assert!(!text.contains("<!DOCTYPE html>"));
     let fields = meta_fields(&items);
     for name in ["spec_json", "docs_html", "asyncapi_json"] {
-        assert_eq!(field(&fields, name), "None", "{name}");
+        assert_eq!(
+            field(&fields, name),
+            "::core::option::Option::None",
+            "{name}"
+        );
     }
 }
 
@@ -160,9 +164,18 @@ fn embed_documents_includes_the_sibling_files_and_hands_them_to_meta() {
         );
     }
     let fields = meta_fields(&items);
-    assert_eq!(field(&fields, "spec_json"), "Some(SPEC_JSON)");
-    assert_eq!(field(&fields, "docs_html"), "Some(DOCS_HTML)");
-    assert_eq!(field(&fields, "asyncapi_json"), "Some(ASYNCAPI_JSON)");
+    assert_eq!(
+        field(&fields, "spec_json"),
+        "::core::option::Option::Some(SPEC_JSON)"
+    );
+    assert_eq!(
+        field(&fields, "docs_html"),
+        "::core::option::Option::Some(DOCS_HTML)"
+    );
+    assert_eq!(
+        field(&fields, "asyncapi_json"),
+        "::core::option::Option::Some(ASYNCAPI_JSON)"
+    );
 }
 
 #[test]

@@ -82,7 +82,10 @@ fn docs_on_for_an_app_without_documents_is_refused_naming_the_fix() {
     let Err(error) = Server::builder(Echo).http(docs_on()).build() else {
         panic!("a server with docs on and no document to serve was built");
     };
-    assert!(matches!(error, BuildError::NoDocuments(ref ns) if ns == "/"), "{error:?}");
+    assert!(
+        matches!(error, BuildError::NoDocuments(ref ns) if ns == "/"),
+        "{error:?}"
+    );
     let message = error.to_string();
     assert!(message.contains("embed_documents(true)"), "{message}");
     // With docs off the same app builds.

@@ -526,7 +526,7 @@ async fn health_and_metrics_report_what_happened() -> Result<()> {
     );
     assert_eq!(get("socketspec_errors_total{code=\"ROOM_NOT_FOUND\"}"), 0.0);
     assert_eq!(
-        get("socketspec_handler_duration_seconds_count{event=\"join_room\"}"),
+        get("socketspec_handler_duration_seconds_count{event=\"join_room\",namespace=\"/\"}"),
         2.0
     );
     assert_eq!(get("socketspec_handlers_in_flight"), 0.0);
