@@ -105,7 +105,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// An in-process client connected to the real chat service.
 async fn chat_client() -> Client {
-    let server = Server::builder(chat::service(handler::Chat))
+    let server = Server::builder(chat::service(handler::Chat::default()))
         .session(SessionConfig::without_timers())
         .build()
         .unwrap_or_else(|e| fail("chat server", e));

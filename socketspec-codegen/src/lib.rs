@@ -79,6 +79,7 @@ mod error;
 mod load;
 mod model;
 mod outputs;
+mod push;
 mod resolve;
 mod spec;
 mod type_checked;

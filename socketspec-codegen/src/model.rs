@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, SpecError, join_path};
+use crate::push::{self, PushModel};
 use crate::resolve::Resolver;
 use crate::spec::{Info, Spec};
 use crate::validate::{self, GENERATED_TYPE_NAMES};
@@ -30,8 +31,10 @@ pub struct Model {
     pub(crate) rooms: Vec<RoomModel>,
     /// Client -> server events in file order.
     pub(crate) events: Vec<EventModel>,
-    /// Server -> client events (emits and broadcasts), each name once.
+    /// Server -> client events (emits, broadcasts and pushes), each name once.
     pub(crate) server_events: Vec<ServerEventModel>,
+    /// The events the server pushes on its own.
+    pub(crate) pushes: Vec<PushModel>,
     /// The spec as JSON (served at `{docs_url}/spec.json`).
     pub(crate) spec_json: String,
 }
@@ -235,6 +238,37 @@ impl Model {
                 deprecated: event.deprecated,
             });
         }
+        let pushes = {
+            let cx = push::Context {
+                file,
+                spec,
+                rooms: &rooms,
+                local_defs: &local_defs,
+            };
+            let mut register = |at: &str,
+                                name: &str,
+                                description: Option<String>,
+                                schema: Value,
+                                errors: &mut Vec<SpecError>| {
+                server_event(
+                    &mut server_events,
+                    &mut server_origin,
+                    file,
+                    at,
+                    name,
+                    description,
+                    schema,
+                    errors,
+                )
+            };
+            push::build(
+                &cx,
+                &mut resolver,
+                &mut unresolved,
+                &mut register,
+                &mut errors,
+            )
+        };
         errors.append(&mut resolver.errors);
         let defs = resolver.defs.clone();
 
@@ -287,6 +321,7 @@ impl Model {
             rooms,
             events,
             server_events,
+            pushes,
             spec_json,
         })
     }

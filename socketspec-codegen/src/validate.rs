@@ -11,8 +11,11 @@ use socketspec_protocol::RoomPattern;
 use crate::error::SpecError;
 
 /// Type names the generated module defines itself.
-pub(crate) const GENERATED_TYPE_NAMES: [&str; 7] = [
+pub(crate) const GENERATED_TYPE_NAMES: [&str; 10] = [
+    "ConnectionExt",
     "Cx",
+    "Push",
+    "PushTo",
     "Handler",
     "Service",
     "ServerEvent",

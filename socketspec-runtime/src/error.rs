@@ -178,6 +178,32 @@ where
     }
 }
 
+/// Lets a broadcast or push to a room (or a connection, or a user) with
+/// nobody in it succeed: the `ROOM_NOT_FOUND` such a send answers becomes
+/// `Ok(0)`. Every other error stays.
+///
+/// ```
+/// use socketspec_runtime::{AllowNobody, Error, Result};
+///
+/// let nobody: Result<usize> = Err(Error::room_not_found("chat:empty"));
+/// assert_eq!(nobody.allow_nobody().ok(), Some(0));
+/// let failed: Result<usize> = Err(Error::handler("backend down"));
+/// assert!(failed.allow_nobody().is_err());
+/// ```
+pub trait AllowNobody {
+    /// `Ok(0)` instead of `ROOM_NOT_FOUND`.
+    fn allow_nobody(self) -> Result<usize>;
+}
+
+impl AllowNobody for Result<usize> {
+    fn allow_nobody(self) -> Result<usize> {
+        match self {
+            Err(e) if e.code() == ErrorCode::RoomNotFound => Ok(0),
+            other => other,
+        }
+    }
+}
+
 impl<E> From<E> for Error
 where
     E: std::error::Error + Send + Sync + 'static,

@@ -9,14 +9,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use std::sync::OnceLock;
+
 use tokio::sync::{Notify, OnceCell, watch};
 
 use crate::auth::DynAuth;
 use crate::backend::{Backend, BackendError, DynBackend, Inbox};
 use crate::config::ServerConfig;
-use crate::dispatch::SchemaError;
+use crate::dispatch::validate::SchemaError;
 use crate::metrics::{Metrics, MetricsError};
-use crate::rooms::InvalidPattern;
+use crate::rooms::{InvalidPattern, Rooms};
 
 /// Why a server could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +64,9 @@ pub(crate) struct Hub {
     drained: Notify,
     /// Flips to `true` when a graceful shutdown starts.
     pub(crate) shutdown: watch::Sender<bool>,
+    /// Every namespace's rooms, set once the server is built (what
+    /// `ServerView` reads: the figures of every namespace).
+    namespaces: OnceLock<Vec<Arc<Rooms>>>,
 }
 
 impl Hub {
@@ -80,7 +85,28 @@ impl Hub {
             connections: AtomicUsize::new(0),
             drained: Notify::new(),
             shutdown: watch::Sender::new(false),
+            namespaces: OnceLock::new(),
         })
+    }
+
+    /// Records every namespace's rooms (once, as the server is built).
+    pub(crate) fn set_namespaces(&self, rooms: Vec<Arc<Rooms>>) {
+        let _ = self.namespaces.set(rooms);
+    }
+
+    /// The rooms of `namespace`.
+    pub(crate) fn rooms_of(&self, namespace: &str) -> Option<&Arc<Rooms>> {
+        self.namespaces
+            .get()?
+            .iter()
+            .find(|r| r.namespace() == namespace)
+    }
+
+    /// Non-empty rooms on this node, over every namespace.
+    pub(crate) fn room_count(&self) -> usize {
+        self.namespaces
+            .get()
+            .map_or(0, |all| all.iter().map(|r| r.room_count()).sum())
     }
 
     /// The backend's name.
@@ -157,6 +183,50 @@ impl Hub {
             }
         })
         .await;
+    }
+}
+
+/// What a handler may read of the whole server: open connections and rooms
+/// of every namespace on this node, and the rooms of any namespace across
+/// the cluster. From [`EventContext::server`](crate::EventContext::server).
+#[derive(Clone, Copy)]
+pub struct ServerView<'a> {
+    hub: &'a Hub,
+}
+
+impl<'a> ServerView<'a> {
+    pub(crate) fn new(hub: &'a Hub) -> Self {
+        ServerView { hub }
+    }
+
+    /// Open connections on this node, over every namespace.
+    pub fn connections(&self) -> usize {
+        self.hub.connection_count()
+    }
+
+    /// Non-empty rooms on this node, over every namespace.
+    pub fn local_rooms(&self) -> usize {
+        self.hub.room_count()
+    }
+
+    /// Every room of `namespace` that exists (static, or with members on
+    /// any node), sorted by name, with its cluster-wide member count;
+    /// `None` when the server serves no such namespace.
+    pub async fn rooms(&self, namespace: &str) -> Option<Vec<(String, usize)>> {
+        Some(self.hub.rooms_of(namespace)?.list().await)
+    }
+
+    /// Whether a graceful shutdown has started.
+    pub fn is_shutting_down(&self) -> bool {
+        self.hub.is_shutting_down()
+    }
+}
+
+impl std::fmt::Debug for ServerView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerView")
+            .field("connections", &self.connections())
+            .finish_non_exhaustive()
     }
 }
 

@@ -109,15 +109,15 @@ pub use backend::Backend;
 pub use connection::Connection;
 #[cfg(feature = "server")]
 pub use dispatch::{App, Call, EventContext, Hooks, Middleware, Next, SchemaError};
-pub use error::{Error, OrHandlerError, Result};
+pub use error::{AllowNobody, Error, OrHandlerError, Result};
 pub use frame::Frame;
 pub use future::BoxFuture;
 #[cfg(feature = "server")]
-pub use hub::BuildError;
+pub use hub::{BuildError, ServerView};
 #[cfg(feature = "server")]
 pub use identity::Identity;
 #[cfg(feature = "server")]
-pub use rooms::{InvalidPattern, RoomMatch};
+pub use rooms::{InvalidPattern, Push, Recipient, RoomMatch};
 #[cfg(feature = "server")]
 pub use transport::{Body, Health, HealthStatus, Refusal, Server, ServerBuilder, ShutdownHandle};
 
@@ -156,6 +156,34 @@ pub mod __private {
             exclude_sender: bool,
         ) -> Result<usize> {
             cx.broadcast(room, event, payload, exclude_sender).await
+        }
+
+        /// Pushes `event` to every member of `room`.
+        pub async fn push_to_room<P: Serialize + ?Sized>(
+            push: &crate::Push,
+            room: &str,
+            event: &str,
+            payload: &P,
+        ) -> Result<usize> {
+            push.to_room(room, event, payload).await
+        }
+
+        /// Pushes `event` to a connection or a user.
+        pub async fn push_to<P: Serialize + ?Sized>(
+            recipient: &crate::Recipient<'_>,
+            event: &str,
+            payload: &P,
+        ) -> Result<usize> {
+            recipient.send(event, payload).await
+        }
+
+        /// Sends `event` to `conn` (a connection of this node).
+        pub fn emit_to<P: Serialize + ?Sized>(
+            conn: &crate::Connection,
+            event: &str,
+            payload: &P,
+        ) -> Result<()> {
+            conn.emit(event, payload)
         }
     }
 }

@@ -11,7 +11,7 @@
 //! use serde_json::json;
 //! use socketspec_runtime::{Server, SocketConfig, testing::TestClient};
 //!
-//! let server = Server::new(chat::service(Chat), SocketConfig::default())?;
+//! let server = Server::new(chat::service(Chat::default()), SocketConfig::default())?;
 //! let mut alice = TestClient::connect(&server).await?;
 //! let reply = alice.request("join_room", json!({"room": "general"})).await?;
 //! assert_eq!(reply.payload["members"], 1);

@@ -70,6 +70,14 @@ pub struct Args {
     /// Seconds a crashed node's memberships survive in Redis.
     #[arg(long, value_name = "S", default_value = "30")]
     pub redis_key_ttl: f64,
+    /// A background task broadcasts `tick` `{seq}` to `chat:ticker` every MS
+    /// milliseconds (0 = off).
+    #[arg(long, value_name = "MS", default_value = "0")]
+    pub tick_interval: u64,
+    /// The `on_connect` hook sends `welcome` `{connection_id}` to every new
+    /// connection, right after `__connect__`.
+    #[arg(long)]
+    pub welcome: bool,
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, String> {

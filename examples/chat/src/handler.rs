@@ -2,13 +2,23 @@
 
 use std::time::Duration;
 
-use socketspec_runtime::{Connection, Error, Hooks, Result};
+use socketspec_runtime::{Connection, Error, ErrorCode, Hooks, Result};
 
-use crate::chat::{self, rooms};
+use crate::chat::{self, ConnectionExt as _, rooms};
 
-/// The chat server's behaviour (CHAT-EXAMPLE.md).
-#[derive(Debug, Default)]
-pub struct Chat;
+/// The chat server's behaviour (docs/chat-example.md).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Chat {
+    welcome: bool,
+}
+
+impl Chat {
+    /// A chat handler; with `welcome`, every new connection gets `welcome`
+    /// `{connection_id}` right after `__connect__`.
+    pub fn new(welcome: bool) -> Self {
+        Chat { welcome }
+    }
+}
 
 /// The name others see: the user id, or the connection id without auth.
 fn display_name(conn: &Connection) -> String {
@@ -67,6 +77,35 @@ impl chat::Handler for Chat {
         })
     }
 
+    async fn send_direct(
+        &self,
+        cx: chat::SendDirectCx<'_>,
+        payload: chat::SendDirect,
+    ) -> Result<()> {
+        let message = chat::DirectMessage {
+            from: display_name(cx.connection()),
+            text: payload.text,
+        };
+        let push = cx.push();
+        // `to` names a connection, or else a user: whichever is connected,
+        // on any node. Nobody there is `ROOM_NOT_FOUND`.
+        let to_connection = push.to_connection(&payload.to);
+        match to_connection.emit_direct_message(message.clone()).await {
+            Err(e) if e.code() == ErrorCode::RoomNotFound => {
+                push.to_user(&payload.to)
+                    .emit_direct_message(message)
+                    .await?;
+            }
+            other => {
+                other?;
+            }
+        }
+        cx.emit_message_ack(chat::MessageAck {
+            status: chat::MessageAckStatus::Ok,
+            message_id: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
     async fn echo(&self, cx: chat::EchoCx<'_>, payload: chat::Echo) -> Result<()> {
         cx.emit_echo_reply(chat::EchoReply {
             seq: payload.seq,
@@ -115,6 +154,11 @@ impl chat::Handler for Chat {
 
 impl Hooks for Chat {
     async fn on_connect(&self, conn: &Connection) -> Result<()> {
+        if self.welcome {
+            conn.emit_welcome(chat::Welcome {
+                connection_id: conn.id().to_owned(),
+            })?;
+        }
         conn.join(rooms::LOBBY).await?;
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! `chat-server`: the socketspec showcase (CHAT-EXAMPLE.md).
+//! `chat-server`: the socketspec showcase (docs/chat-example.md), on the
+//! runtime's built-in HTTP front.
 //!
 //! ```text
 //! cargo run --release -p chat-example --bin chat-server -- --docs
@@ -8,25 +9,17 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use socketspec_runtime::Server;
 
-use chat_example::{chat, cli, handler};
+use chat_example::{app, cli};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = cli::Args::parse();
-    let builder = match args.configure(Server::builder(chat::service(handler::Chat))) {
-        Ok(builder) => builder,
+    let server = match app::build(&args) {
+        Ok(server) => server,
         Err(message) => {
             eprintln!("chat-server: {message}");
             return ExitCode::from(2);
-        }
-    };
-    let server = match builder.build() {
-        Ok(server) => server,
-        Err(e) => {
-            eprintln!("chat-server: {e}");
-            return ExitCode::FAILURE;
         }
     };
     let listener = match tokio::net::TcpListener::bind(&args.bind).await {
@@ -47,7 +40,12 @@ async fn main() -> ExitCode {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "listening on ws://{addr}{ws_path}");
     let _ = stdout.flush();
-    match server.serve(listener, cli::shutdown_signal()).await {
+    let background = app::start_background(&server, &args);
+    let served = server.serve(listener, cli::shutdown_signal()).await;
+    if let Some(task) = background {
+        task.abort();
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("chat-server: {e}");

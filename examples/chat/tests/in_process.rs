@@ -25,7 +25,7 @@ const QUIET: Duration = Duration::from_millis(150);
 const SECRET: &[u8] = b"in-process-secret";
 
 fn server(configure: impl FnOnce(ServerBuilder) -> ServerBuilder) -> ChatServer {
-    configure(Server::builder(chat::service(Chat)))
+    configure(Server::builder(chat::service(Chat::default())))
         .build()
         .expect("the chat spec's schemas compile")
 }
@@ -376,7 +376,7 @@ impl Middleware for Recorder {
 #[tokio::test]
 async fn middleware_wraps_every_handler() -> TestResult {
     let recorder = Recorder::default();
-    let server = Server::builder(chat::service(Chat))
+    let server = Server::builder(chat::service(Chat::default()))
         .middleware(recorder.clone())
         .build()?;
     let client = TestClient::connect(&server).await?;
@@ -573,7 +573,7 @@ async fn type_checked_events_answer_exactly_like_validated_ones() -> TestResult 
     // object) are decoded straight into their types; behind middleware the
     // same events go through the JSON Schema validator first.
     let fast = default_server();
-    let checked = Server::builder(chat::service(Chat))
+    let checked = Server::builder(chat::service(Chat::default()))
         .middleware(PassThrough)
         .build()?;
     let mut on_fast = TestClient::connect(&fast).await?;

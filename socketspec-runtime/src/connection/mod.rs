@@ -18,7 +18,7 @@ use crate::frame::Frame;
 use crate::future::BoxFuture;
 use crate::identity::Identity;
 use crate::mailbox::{CloseRequest, Mailbox, SendError};
-use crate::rooms::{RoomMatch, Rooms};
+use crate::rooms::{Push, RoomMatch, Rooms};
 
 /// One client connection. Cheap to clone (a reference count).
 #[derive(Clone)]
@@ -146,6 +146,28 @@ impl Connection {
     /// The member count of `room` across every node.
     pub async fn member_count(&self, room: &str) -> usize {
         self.inner.rooms.cluster_count(room).await
+    }
+
+    /// A handle that pushes into this connection's namespace (to any room,
+    /// connection or user); use it through the generated module's `Push`.
+    pub fn push(&self) -> Push {
+        Push::new(Arc::clone(&self.inner.rooms), self.inner.namespace)
+    }
+
+    /// Sends `event` to this connection, without waiting (what the
+    /// generated `emit_*` methods on a connection call).
+    pub(crate) fn emit<P: serde::Serialize + ?Sized>(
+        &self,
+        event: &str,
+        payload: &P,
+    ) -> Result<()> {
+        let frame = crate::envelope::encode(event, payload, None)?;
+        match self.send_frame(frame) {
+            Ok(()) | Err(SendError::Closed) => Ok(()),
+            Err(SendError::SlowConsumer) => Err(crate::Error::handler(
+                "the client is not reading its messages",
+            )),
+        }
     }
 
     /// The upgrade request's headers and query.

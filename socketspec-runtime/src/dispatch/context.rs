@@ -77,6 +77,18 @@ impl<'a> EventContext<'a> {
         self.call.conn.member_count(room).await
     }
 
+    /// What the handler may read of the whole server: connections and
+    /// rooms of every namespace.
+    pub fn server(&self) -> crate::ServerView<'a> {
+        crate::ServerView::new(&self.call.namespace.hub)
+    }
+
+    /// A handle that pushes into the connection's namespace (to another
+    /// connection, a user, a room); use it through the generated `Push`.
+    pub fn push(&self) -> crate::Push {
+        self.call.conn.push()
+    }
+
     /// Runs a future to completion from a blocking (`executor`) handler.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         tokio::runtime::Handle::current().block_on(future)

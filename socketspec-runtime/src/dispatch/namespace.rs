@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::event_table::EventTable;
 use super::validate::Validators;
+use crate::hub::Hub;
 use crate::meta::AppMeta;
 use crate::metrics::{EventMetrics, Metrics};
 use crate::rooms::Rooms;
@@ -17,6 +18,8 @@ pub(crate) struct Namespace {
     pub(crate) event_metrics: EventMetrics,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) rooms: Arc<Rooms>,
+    /// The server's shared state (what `EventContext::server` shows).
+    pub(crate) hub: Arc<Hub>,
 }
 
 impl Namespace {

@@ -13,6 +13,7 @@
 //! ([`Connection::join`](crate::Connection::join)).
 
 mod catalog;
+mod push;
 mod registry;
 
 use std::borrow::Cow;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 pub(crate) use catalog::RoomCatalog;
 pub use catalog::{InvalidPattern, RoomMatch};
+pub use push::{Push, Recipient};
 pub(crate) use registry::Registry;
 
 use crate::backend::{BackendError, DynBackend};
@@ -31,10 +33,15 @@ use crate::metrics::Metrics;
 
 /// The rooms of one namespace.
 pub(crate) struct Rooms {
+    /// The namespace's name (`/`, `/ops`).
+    namespace: String,
     /// Prefixes this namespace's room names in the backend (empty for `/`).
     backend_prefix: String,
     catalog: RoomCatalog,
     registry: Registry,
+    /// Every connection (`c:<id>`) and every user's connections
+    /// (`u:<user id>`): what pushes to one connection or one user reach.
+    addresses: Registry,
     /// What spans nodes; `None` for the memory backend.
     adapter: Option<Arc<dyn DynBackend>>,
     metrics: Arc<Metrics>,
@@ -57,12 +64,19 @@ impl Rooms {
         metrics: Arc<Metrics>,
     ) -> std::result::Result<Self, InvalidPattern> {
         Ok(Rooms {
+            namespace: namespace.to_owned(),
             backend_prefix: backend_prefix(namespace),
             catalog: RoomCatalog::new(patterns, static_rooms)?,
             registry: Registry::default(),
+            addresses: Registry::default(),
             adapter,
             metrics,
         })
+    }
+
+    /// The namespace's name.
+    pub(crate) fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     /// Checks that `room` may exist (it matches a pattern or is static) and
@@ -142,24 +156,85 @@ impl Rooms {
         except: Option<&str>,
     ) -> Result<usize> {
         let exists_here = self.registry.member_count(room) > 0 || self.catalog.is_static(room);
+        let sent = self
+            .send(
+                &self.registry,
+                room,
+                &self.key(room),
+                exists_here,
+                frame,
+                except,
+            )
+            .await?;
+        sent.ok_or_else(|| Error::room_not_found(room))
+    }
+
+    /// Sends one encoded frame to `address` on every node; `Ok(None)` when
+    /// nobody is there.
+    pub(crate) async fn push(&self, address: &Address<'_>, frame: &Frame) -> Result<Option<usize>> {
+        let local = address.local_key();
+        let exists_here = self.addresses.member_count(&local) > 0;
+        let key = format!("{}{ADDRESS_MARK}{local}", self.backend_prefix);
+        self.send(&self.addresses, &local, &key, exists_here, frame, None)
+            .await
+    }
+
+    /// The shared path of broadcasts and pushes: publish to the other nodes
+    /// (when the target exists somewhere), then deliver here. `Ok(None)`:
+    /// nobody is there on any node.
+    async fn send(
+        &self,
+        registry: &Registry,
+        local: &str,
+        key: &str,
+        exists_here: bool,
+        frame: &Frame,
+        except: Option<&str>,
+    ) -> Result<Option<usize>> {
         match &self.adapter {
-            None if !exists_here => return Err(Error::room_not_found(room)),
+            None if !exists_here => return Ok(None),
             None => {}
             Some(adapter) => {
-                let key = self.key(room);
-                if !exists_here && adapter.member_count(&key).await.map_err(broadcast_failed)? == 0
-                {
-                    return Err(Error::room_not_found(room));
+                if !exists_here && adapter.member_count(key).await.map_err(broadcast_failed)? == 0 {
+                    return Ok(None);
                 }
                 adapter
-                    .publish(&key, except, frame)
+                    .publish(key, except, frame)
                     .await
                     .map_err(broadcast_failed)?;
             }
         }
-        let delivery = self.registry.deliver(room, frame, except);
+        let delivery = registry.deliver(local, frame, except);
         self.metrics.broadcast(delivery.delivered, delivery.dropped);
-        Ok(delivery.delivered)
+        Ok(Some(delivery.delivered))
+    }
+
+    /// Makes `mailbox` reachable by pushes to its connection id and (when it
+    /// has one) its user id, on every node.
+    pub(crate) async fn add_addresses(&self, mailbox: &Arc<Mailbox>, user: Option<&str>) {
+        for address in addresses_of(mailbox.id(), user) {
+            let local = address.local_key();
+            let count = self.addresses.join(&local, mailbox);
+            self.share_address_count(&local, count).await;
+        }
+    }
+
+    /// Undoes [`add_addresses`](Self::add_addresses) as the connection ends.
+    pub(crate) async fn remove_addresses(&self, id: &str, user: Option<&str>) {
+        for address in addresses_of(id, user) {
+            let local = address.local_key();
+            let count = self.addresses.leave(&local, id);
+            self.share_address_count(&local, count).await;
+        }
+    }
+
+    async fn share_address_count(&self, local: &str, count: usize) {
+        if let Some(adapter) = &self.adapter {
+            let key = format!("{}{ADDRESS_MARK}{local}", self.backend_prefix);
+            if let Err(e) = adapter.set_local_members(&key, count).await {
+                tracing::warn!(error = %e, "could not share a connection's address");
+            }
+        }
     }
 
     /// Delivers a broadcast another node published for the backend key
@@ -171,7 +246,10 @@ impl Rooms {
         if self.backend_prefix.is_empty() && key.starts_with(NAMESPACE_MARK) {
             return false;
         }
-        self.registry.deliver(room, frame, except);
+        match room.strip_prefix(ADDRESS_MARK) {
+            Some(address) => self.addresses.deliver(address, frame, except),
+            None => self.registry.deliver(room, frame, except),
+        };
         true
     }
 
@@ -220,6 +298,32 @@ impl Rooms {
 
 /// Starts a backend room key of a namespace other than `/`.
 const NAMESPACE_MARK: char = '\u{1}';
+
+/// Starts a backend key of an address (a connection or a user) rather
+/// than a room.
+const ADDRESS_MARK: char = '\u{2}';
+
+/// Who a push goes to (besides rooms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Address<'a> {
+    /// One connection, by id.
+    Connection(&'a str),
+    /// Every connection of one user, by user id.
+    User(&'a str),
+}
+
+impl Address<'_> {
+    fn local_key(&self) -> String {
+        match self {
+            Address::Connection(id) => format!("c:{id}"),
+            Address::User(id) => format!("u:{id}"),
+        }
+    }
+}
+
+fn addresses_of<'a>(id: &'a str, user: Option<&'a str>) -> impl Iterator<Item = Address<'a>> {
+    std::iter::once(Address::Connection(id)).chain(user.map(Address::User))
+}
 
 /// How a namespace's rooms are prefixed in the backend: nothing for `/` (so
 /// a one-namespace cluster keeps plain room names), `\u{1}<namespace>\u{1}`

@@ -74,9 +74,13 @@ pub(crate) async fn serve<A, S>(
         rooms: Arc::clone(&namespace.rooms),
         hooks: Arc::clone(&app) as _,
     });
+    let user = conn.user_id();
+    let rooms = Arc::clone(&namespace.rooms);
+    rooms.add_addresses(conn.mailbox(), user.as_deref()).await;
     let mut lp = ConnectionLoop::new(ws, conn, app, namespace, chain, hub);
     let reason = lp.run().await;
     lp.conn.mailbox().close();
+    rooms.remove_addresses(lp.conn.id(), user.as_deref()).await;
     // Handlers still running finish (their replies are dropped with the
     // socket), so work a client started is not cut off halfway.
     let mut running = std::mem::take(&mut lp.running);

@@ -15,7 +15,7 @@ use crate::dispatch::middleware::{Chain, DynMiddleware, Middleware};
 use crate::hub::{BuildError, Hub};
 
 /// Makes a namespace's endpoint once the shared state exists.
-type MountFn = Box<dyn FnOnce(&Hub, Chain) -> Result<Arc<dyn Endpoint>, BuildError> + Send>;
+type MountFn = Box<dyn FnOnce(&Arc<Hub>, Chain) -> Result<Arc<dyn Endpoint>, BuildError> + Send>;
 
 /// Builds a [`Server`].
 ///
@@ -145,6 +145,12 @@ impl ServerBuilder {
             }
             endpoints.push(endpoint);
         }
+        hub.set_namespaces(
+            endpoints
+                .iter()
+                .map(|e| Arc::clone(&e.namespace().rooms))
+                .collect(),
+        );
         Ok(Server::from_parts(hub, endpoints))
     }
 }

@@ -57,7 +57,7 @@ pub(crate) struct Mount<A> {
 
 impl<A: App> Mount<A> {
     /// Compiles `app`'s validators, event table, metrics and rooms.
-    pub(crate) fn new(app: A, hub: &Hub, middleware: Chain) -> Result<Self, BuildError> {
+    pub(crate) fn new(app: A, hub: &Arc<Hub>, middleware: Chain) -> Result<Self, BuildError> {
         let meta = app.meta();
         check_namespace(meta.namespace)?;
         if hub.config.http.docs && !meta.has_documents() {
@@ -77,6 +77,7 @@ impl<A: App> Mount<A> {
             event_metrics: hub.metrics.events(meta.namespace, meta.events)?,
             metrics: Arc::clone(&hub.metrics),
             rooms: Arc::new(rooms),
+            hub: Arc::clone(hub),
         };
         Ok(Mount {
             app: Arc::new(app),

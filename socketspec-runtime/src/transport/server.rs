@@ -138,12 +138,23 @@ impl Server {
     /// any node), sorted by name, with its cluster-wide member count;
     /// `None` when no such namespace is served.
     pub async fn rooms(&self, namespace: &str) -> Option<Vec<(String, usize)>> {
-        let endpoint = self
-            .inner
+        crate::ServerView::new(&self.inner.hub)
+            .rooms(namespace)
+            .await
+    }
+
+    /// A handle that pushes into `namespace` (to rooms, connections and
+    /// users, on every node); `None` when no such namespace is served. Use
+    /// it through the generated module's `Push::new(&server)`.
+    pub fn push(&self, namespace: &str) -> Option<crate::Push> {
+        self.inner
             .endpoints
             .iter()
-            .find(|(_, e)| e.namespace().name() == namespace)?;
-        Some(endpoint.1.namespace().rooms.list().await)
+            .find(|(_, e)| e.namespace().name() == namespace)
+            .map(|(_, e)| {
+                let ns = e.namespace();
+                crate::Push::new(std::sync::Arc::clone(&ns.rooms), ns.name())
+            })
     }
 
     /// A handle that starts the graceful shutdown from anywhere.
@@ -169,12 +180,7 @@ impl Server {
             backend: hub.backend_name(),
             backend_healthy,
             connections: hub.connection_count(),
-            rooms: self
-                .inner
-                .endpoints
-                .iter()
-                .map(|(_, e)| e.namespace().rooms.room_count())
-                .sum(),
+            rooms: hub.room_count(),
             tasks: tokio::runtime::Handle::try_current()
                 .map_or(0, |h| h.metrics().num_alive_tasks()),
         }
@@ -191,21 +197,19 @@ impl Server {
     /// does it; call it yourself before serving connections another way
     /// (an axum mount, [`serve_websocket`](Self::serve_websocket)).
     pub async fn start(&self) -> std::io::Result<()> {
-        let endpoints: Vec<_> = self
+        // The inbox holds the namespaces' rooms only: what the backend's
+        // tasks keep alive is the rooms, not the apps.
+        let rooms: Vec<_> = self
             .inner
             .endpoints
             .iter()
-            .map(|(_, e)| Arc::clone(e))
+            .map(|(_, e)| Arc::clone(&e.namespace().rooms))
             .collect();
         let inbox = move || {
             Inbox::new(Arc::new(
                 move |room: &str, except: Option<&str>, frame: Frame| {
-                    for endpoint in &endpoints {
-                        if endpoint
-                            .namespace()
-                            .rooms
-                            .deliver_remote(room, except, &frame)
-                        {
+                    for namespace in &rooms {
+                        if namespace.deliver_remote(room, except, &frame) {
                             return;
                         }
                     }

@@ -9,6 +9,7 @@
 mod client;
 mod fill_docs;
 mod meta;
+mod push;
 mod rooms;
 mod server;
 mod types;
@@ -91,11 +92,13 @@ pub(crate) fn render(model: &Model, module: &str, options: &Options) -> Result<S
         let handler = server::handler_trait(model);
         let contexts = server::contexts(model);
         let service = server::service(model);
+        let push = push::push_api(model);
         let meta = meta::meta(model, options.embed_documents);
         quote! {
             #handler
             #contexts
             #service
+            #push
             #meta
         }
     });
