@@ -46,11 +46,12 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
 
+pub use crate::future::BoxFuture;
 pub use error::{ClientError, ServerError};
 pub use futures_util::stream::Stream;
 pub use message::{CloseInfo, ConnectInfo, Incoming, Reply, ServerMessage, SystemEvent};
 pub use options::{ClientOptions, ReconnectPolicy};
-pub use transport::{BoxFuture, BoxSocket, Connector, Handshake, Socket, UrlConnector};
+pub use transport::{BoxSocket, Connector, Handshake, Socket, UrlConnector};
 
 use socketspec_protocol::SystemEvent as Wire;
 
