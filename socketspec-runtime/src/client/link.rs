@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
@@ -29,6 +30,11 @@ pub(crate) enum Outgoing {
     /// One text frame; `written` learns when it was flushed (or failed).
     Text {
         frame: Frame,
+        written: Option<Written>,
+    },
+    /// One binary frame, with the same acknowledgement.
+    Binary {
+        bytes: Bytes,
         written: Option<Written>,
     },
     /// Start the closing handshake.
@@ -259,19 +265,21 @@ async fn write_loop(
         let mut fed = 0;
         // Feed what is queued (up to a batch), then flush once.
         while let Some(command) = next.take() {
-            match command {
+            let (message, written) = match command {
                 Outgoing::Text { frame, written } => {
-                    if result.is_ok() {
-                        result = sink.feed(Message::Text(frame.into_utf8_bytes())).await;
-                    }
-                    acks.extend(written);
-                    fed += 1;
+                    (Message::Text(frame.into_utf8_bytes()), written)
                 }
+                Outgoing::Binary { bytes, written } => (Message::Binary(bytes), written),
                 Outgoing::Close { code, reason } => {
                     close = Some((code, reason));
                     break;
                 }
+            };
+            if result.is_ok() {
+                result = sink.feed(message).await;
             }
+            acks.extend(written);
+            fed += 1;
             if fed < WRITE_BATCH {
                 next = out_rx.try_recv().ok();
             }

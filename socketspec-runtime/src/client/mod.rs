@@ -40,6 +40,8 @@ mod message;
 mod options;
 mod state;
 mod supervisor;
+#[cfg(test)]
+mod tests;
 mod transport;
 
 use std::sync::Arc;
@@ -236,6 +238,21 @@ impl RawClient {
         let link = self.core().open_link(deadline, "sending a frame").await?;
         write(&link, |written| Outgoing::Text {
             frame: Frame::from(text.into()),
+            written,
+        })
+        .await
+    }
+
+    /// Sends `bytes` verbatim as one binary frame; returns once it is
+    /// written. The protocol accepts a binary frame holding a UTF-8 JSON
+    /// envelope like a text frame (and answers anything else in one with a
+    /// `VALIDATION_ERROR`); replies arrive on the event stream. Like
+    /// [`RawClient::send_text`], the size is not checked.
+    pub async fn send_binary(&self, bytes: impl Into<bytes::Bytes>) -> Result<(), ClientError> {
+        let deadline = tokio::time::Instant::now() + self.core().options.request_timeout;
+        let link = self.core().open_link(deadline, "sending a frame").await?;
+        write(&link, |written| Outgoing::Binary {
+            bytes: bytes.into(),
             written,
         })
         .await
