@@ -350,11 +350,18 @@ impl Reader<'_> {
                 Some(Ok(Message::Text(text))) => self.on_text(text.as_bytes()).await,
                 Some(Ok(Message::Binary(bytes))) => self.on_text(&bytes).await,
                 Some(Ok(Message::Close(frame))) => {
-                    // Reading on flushes tungstenite's answering close frame.
-                    let _ = tokio::time::timeout(CLOSE_WAIT, async {
-                        while let Some(Ok(_)) = stream.next().await {}
-                    })
-                    .await;
+                    // Reading on flushes tungstenite's answering close frame
+                    // and waits for the peer to end the stream. That runs in
+                    // the background: the close is final now, and a peer
+                    // that does not finish the handshake (one that stopped
+                    // reading after a frame it refused, say) must not delay
+                    // reporting it.
+                    tokio::spawn(async move {
+                        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+                            while let Some(Ok(_)) = stream.next().await {}
+                        })
+                        .await;
+                    });
                     let (code, text) = match frame {
                         Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
                         None => (None, String::new()),

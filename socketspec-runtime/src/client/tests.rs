@@ -126,3 +126,32 @@ async fn the_servers_close_code_and_disconnect_reason_end_the_stream() {
     assert_eq!(client.next_event().await, None);
     assert!(!client.is_connected());
 }
+
+/// A peer that sends its close frame and then neither reads nor ends the
+/// TCP stream (as a server does that stopped reading after refusing an
+/// oversized frame): the close is reported at once, not after the wait for
+/// the closing handshake. The clock is paused, so "at once" is exact: no
+/// timer had to fire.
+#[tokio::test(start_paused = true)]
+async fn a_close_frame_is_reported_without_waiting_for_the_handshake() {
+    let (client, mut peer) = connected().await;
+    let frame = CloseFrame {
+        code: CloseCode::from(1009),
+        reason: "too big".into(),
+    };
+    peer.send(Message::Close(Some(frame)))
+        .await
+        .unwrap_or_default();
+    let started = tokio::time::Instant::now();
+    let closed = next_after_connect(&client).await;
+    assert_eq!(
+        closed,
+        Some(Incoming::Closed(CloseInfo {
+            code: Some(1009),
+            reason: "too big".to_owned(),
+            reconnecting: false,
+        }))
+    );
+    assert_eq!(started.elapsed(), std::time::Duration::ZERO);
+    drop(peer);
+}
