@@ -265,9 +265,10 @@ async fn message_ids_are_distinct() -> Result<()> {
 }
 
 /// The wire protocol (docs/protocol.md): "Messages a connection receives
-/// from one sender arrive in the order sent". `send_message` is not `ordered`, so messages sent in a
-/// burst may be handled concurrently; each one here is sent after the
-/// previous one was acknowledged, which fixes the order the server sends in.
+/// from one sender arrive in the order sent". `send_message` is not
+/// `ordered`, so messages sent in a burst may be handled concurrently; each
+/// one here is sent after the previous one was acknowledged, which fixes
+/// the order the server sends in.
 #[tokio::test]
 async fn broadcasts_from_one_sender_arrive_in_order() -> Result<()> {
     let server = ChatServer::start(&[]);

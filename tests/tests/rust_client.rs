@@ -347,10 +347,10 @@ async fn payload_too_large_is_refused_by_the_client_before_sending() -> TestResu
 }
 
 /// The wire protocol (docs/protocol.md): an `__error__` caused by a
-/// message carries the message's
-/// `id` (at envelope level and as `request_id`) whenever the client sent
-/// one, so a request refused by the server as too large resolves with the
-/// typed error, like every other refusal.
+/// message carries the message's `id` (at envelope level and as
+/// `request_id`) whenever the client sent one, so a request refused by the
+/// server as too large resolves with the typed error, like every other
+/// refusal.
 #[tokio::test]
 async fn the_servers_payload_too_large_answers_the_request_by_its_id() -> TestResult {
     let server = ChatServer::start(&["--max-payload-size", "200"]);
