@@ -296,6 +296,26 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_build_reports_cargos_output() {
+        let missing = Artifact {
+            package: "no-such-package",
+            name: "nothing",
+            example: false,
+        };
+        match missing.locate() {
+            Err(Error::Build(message)) => {
+                assert!(message.contains("exited with"), "{message}");
+                // cargo's own diagnostic, naming the package it did not find
+                assert!(
+                    message.contains("no-such-package` did not match"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a build error, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn the_running_test_executable_has_a_layout() {
         let layout = Layout::current().unwrap();
         assert!(layout.target_dir.join("CACHEDIR.TAG").is_file());
