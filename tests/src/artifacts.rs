@@ -147,6 +147,12 @@ pub const CHAT_CLIENT_EXAMPLE: Artifact = Artifact {
     example: true,
 };
 
+/// The `chat-server` binary's path, built first when missing (see
+/// [`Artifact::locate`]).
+pub fn chat_server_binary() -> Result<PathBuf> {
+    CHAT_SERVER.locate()
+}
+
 impl Artifact {
     /// Where cargo puts it for `layout`.
     pub fn path_in(&self, layout: &Layout) -> PathBuf {

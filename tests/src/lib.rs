@@ -34,7 +34,7 @@ pub mod server;
 pub mod wait;
 pub mod wire_check;
 
-pub use artifacts::{target_dir, workspace_root};
+pub use artifacts::{chat_server_binary, target_dir, workspace_root};
 pub use client::{Client, DEFAULT_TIMEOUT, assert_error, event_of};
 pub use error::{Error, Result};
 pub use http::{HttpResponse, http_get};
