@@ -16,9 +16,10 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
+use socketspec_e2e::wait::child_exit;
 use socketspec_e2e::{ChatServer, Result, http_get, target_dir, workspace_root};
 
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
@@ -91,16 +92,12 @@ fn run_with_timeout(mut command: Command, timeout: Duration) -> (bool, String, S
         }
         s
     });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
+    let status = match child_exit(&mut child, timeout, "the browser run") {
+        Ok(status) => Some(status),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
         }
     };
     let out = out_reader.join().unwrap_or_default();

@@ -1,20 +1,20 @@
-//! Tools of the hardening suites (`hostile.rs`, `slow_clients.rs`,
-//! `soak.rs`): a raw WebSocket client that writes frames byte by byte (for
-//! what a well-behaved client library refuses to send), a bystander that
-//! measures echo latency while a test misbehaves next to it, and readers
-//! for `/socket-health`, `/metrics` and the server's resident memory.
+//! [`RawWs`]: a WebSocket client over a bare `TcpStream` that writes
+//! frames byte by byte, for what a well-behaved client refuses to do: send
+//! malformed or hostile frames, never read, never answer a ping, vanish
+//! without a close frame (FIN) or with a reset (RST), and see exactly which
+//! close code (or none) ended the connection, even one refused at connect.
+//!
+//! Everything that speaks the protocol properly goes through
+//! [`Client`](crate::Client) instead.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 
-use crate::{Client, Error, Result, event_of, http_get};
+use crate::client::{DEFAULT_TIMEOUT, event_of};
+use crate::{Error, Result};
 
 /// WebSocket opcodes (RFC 6455, 5.2).
 pub mod opcode {
@@ -86,8 +86,15 @@ pub struct RawWs {
 impl RawWs {
     /// Connects to `addr` (`HOST:PORT`) and upgrades on `/ws`.
     pub async fn connect(addr: &str) -> Result<RawWs> {
+        RawWs::connect_with(addr, "/ws", &[]).await
+    }
+
+    /// Connects to `addr` and upgrades on `path` (which may carry a query,
+    /// e.g. `/ws?token=...`) with extra request `headers` (`Authorization`,
+    /// `X-API-Key`, `Origin`...).
+    pub async fn connect_with(addr: &str, path: &str, headers: &[(&str, &str)]) -> Result<RawWs> {
         let stream = TcpStream::connect(addr).await?;
-        RawWs::upgrade(stream, addr).await
+        RawWs::upgrade(stream, addr, path, headers).await
     }
 
     /// Like [`RawWs::connect`], with the socket's receive buffer set to
@@ -100,18 +107,27 @@ impl RawWs {
         let socket = tokio::net::TcpSocket::new_v4()?;
         socket.set_recv_buffer_size(bytes)?;
         let stream = socket.connect(target).await?;
-        RawWs::upgrade(stream, addr).await
+        RawWs::upgrade(stream, addr, "/ws", &[]).await
     }
 
-    async fn upgrade(mut stream: TcpStream, addr: &str) -> Result<RawWs> {
+    async fn upgrade(
+        mut stream: TcpStream,
+        addr: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<RawWs> {
         stream.set_nodelay(true)?;
-        let request = format!(
-            "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let mut request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
         stream.write_all(request.as_bytes()).await?;
         let mut buf = Vec::new();
-        let deadline = tokio::time::Instant::now() + crate::DEFAULT_TIMEOUT;
+        let deadline = tokio::time::Instant::now() + DEFAULT_TIMEOUT;
         let end = loop {
             if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 break end;
@@ -138,7 +154,7 @@ impl RawWs {
 
     /// Writes `bytes` verbatim.
     pub async fn write_raw(&mut self, bytes: &[u8]) -> Result<()> {
-        tokio::time::timeout(crate::DEFAULT_TIMEOUT, self.stream.write_all(bytes))
+        tokio::time::timeout(DEFAULT_TIMEOUT, self.stream.write_all(bytes))
             .await
             .map_err(|_| Error::Timeout("writing raw bytes".to_owned()))??;
         Ok(())
@@ -251,9 +267,7 @@ impl RawWs {
     pub async fn echo(&mut self, seq: i64) -> Result<()> {
         self.send_json(&json!({"event": "echo", "payload": {"seq": seq, "data": "raw"}}))
             .await?;
-        let reply = self
-            .recv_event("echo_reply", crate::DEFAULT_TIMEOUT)
-            .await?;
+        let reply = self.recv_event("echo_reply", DEFAULT_TIMEOUT).await?;
         if reply["payload"]["seq"] == seq {
             Ok(())
         } else {
@@ -261,9 +275,17 @@ impl RawWs {
         }
     }
 
-    /// The underlying stream, e.g. to reset it.
-    pub fn into_stream(self) -> TcpStream {
-        self.stream
+    /// Ends the connection without a close frame: the socket is dropped
+    /// and the server sees the TCP stream end (FIN).
+    pub fn vanish(self) {
+        drop(self.stream);
+    }
+
+    /// Ends the connection with a TCP reset (RST): no close frame, no FIN.
+    pub fn reset(self) -> Result<()> {
+        self.stream.set_zero_linger()?;
+        drop(self.stream);
+        Ok(())
     }
 }
 
@@ -309,169 +331,64 @@ pub fn parse_server_frame(buf: &[u8]) -> Result<Option<(RawFrame, usize)>> {
     Ok(Some((frame, at)))
 }
 
-/// Echo latencies a [`Bystander`] measured.
-#[derive(Debug, Clone, Default)]
-pub struct Latencies {
-    /// Every round trip, in order.
-    pub samples: Vec<Duration>,
-    /// Echoes that failed (no reply, wrong reply, closed connection).
-    pub failures: Vec<String>,
-}
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
 
-impl Latencies {
-    /// The largest round trip.
-    pub fn max(&self) -> Duration {
-        self.samples.iter().copied().max().unwrap_or_default()
-    }
-
-    /// The `q` quantile (0..=1) of the round trips.
-    pub fn quantile(&self, q: f64) -> Duration {
-        let mut sorted = self.samples.clone();
-        sorted.sort();
-        let index = ((sorted.len() as f64 - 1.0) * q).round().max(0.0) as usize;
-        sorted.get(index).copied().unwrap_or_default()
-    }
-}
-
-impl std::fmt::Display for Latencies {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} echoes, p50 {:.2?}, p99 {:.2?}, max {:.2?}, {} failed",
-            self.samples.len(),
-            self.quantile(0.5),
-            self.quantile(0.99),
-            self.max(),
-            self.failures.len()
-        )
-    }
-}
-
-/// A well-behaved client that keeps sending `echo` (every 5 ms) while a
-/// test misbehaves on other connections, and times every round trip.
-pub struct Bystander {
-    stop: Arc<AtomicBool>,
-    task: JoinHandle<Latencies>,
-}
-
-impl Bystander {
-    /// Connects to `url` and starts echoing.
-    pub async fn start(url: &str) -> Result<Bystander> {
-        let (mut client, _) = Client::connect_ready(url).await?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let task = tokio::spawn(async move {
-            let mut out = Latencies::default();
-            while !flag.load(Ordering::Relaxed) {
-                let started = Instant::now();
-                match client.assert_alive().await {
-                    Ok(()) => out.samples.push(started.elapsed()),
-                    Err(e) => {
-                        out.failures.push(e.to_string());
-                        if client.closed().is_some() {
-                            break;
-                        }
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            out
-        });
-        Ok(Bystander { stop, task })
-    }
-
-    /// Stops echoing; prints the figures under `label` and checks them:
-    /// no failed echo, at least one echo, and every round trip under
-    /// `bound` (a sanity bound, not a performance target).
-    pub async fn finish(self, label: &str, bound: Duration) -> Latencies {
-        self.stop.store(true, Ordering::Relaxed);
-        let latencies = match self.task.await {
-            Ok(latencies) => latencies,
-            Err(e) => panic!("{label}: the bystander task failed: {e}"),
+    /// Unmasks a client frame as a server would: (fin, opcode, payload).
+    fn unmask(frame: &[u8]) -> (bool, u8, Vec<u8>) {
+        assert_ne!(frame[1] & 0x80, 0, "client frames are masked");
+        let (len, at) = match frame[1] & 0x7f {
+            126 => (usize::from(u16::from_be_bytes([frame[2], frame[3]])), 4),
+            127 => (
+                usize::try_from(u64::from_be_bytes(frame[2..10].try_into().unwrap())).unwrap(),
+                10,
+            ),
+            n => (usize::from(n), 2),
         };
-        println!("{label}: bystander {latencies}");
-        assert!(
-            latencies.failures.is_empty(),
-            "{label}: the bystander's echoes failed: {:?}",
-            latencies.failures
-        );
-        assert!(
-            !latencies.samples.is_empty(),
-            "{label}: the bystander got no echo at all"
-        );
-        assert!(
-            latencies.max() < bound,
-            "{label}: a bystander echo took {:?} (bound {bound:?})",
-            latencies.max()
-        );
-        latencies
+        let mask = &frame[at..at + 4];
+        let payload = frame[at + 4..]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ mask[i % 4])
+            .collect::<Vec<u8>>();
+        assert_eq!(payload.len(), len);
+        (frame[0] & 0x80 != 0, frame[0] & 0x0f, payload)
     }
-}
 
-/// `/socket-health` as JSON.
-pub async fn health(addr: &str) -> Result<Value> {
-    let response = http_get(addr, "/socket-health", &[]).await?;
-    if response.status != 200 {
-        return Err(Error::Other(format!(
-            "/socket-health answered {}",
-            response.status
-        )));
-    }
-    Ok(serde_json::from_str(&response.body)?)
-}
-
-/// `/metrics`, parsed: `name{labels}` (as written) to value.
-pub async fn metrics(addr: &str) -> Result<HashMap<String, f64>> {
-    let response = http_get(addr, "/metrics", &[]).await?;
-    if response.status != 200 {
-        return Err(Error::Other(format!(
-            "/metrics answered {}",
-            response.status
-        )));
-    }
-    Ok(parse_metrics(&response.body))
-}
-
-/// Parses Prometheus text: every sample line into `name{labels}` -> value.
-pub fn parse_metrics(text: &str) -> HashMap<String, f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let (key, value) = l.rsplit_once(' ')?;
-            Some((key.to_owned(), value.parse().ok()?))
-        })
-        .collect()
-}
-
-/// The resident memory of process `pid` in KiB (`VmRSS` in
-/// `/proc/PID/status`).
-pub fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-/// Polls `/socket-health` until `done` holds for it (or `timeout` passes);
-/// returns the last health read.
-pub async fn wait_health(
-    addr: &str,
-    timeout: Duration,
-    done: impl Fn(&Value) -> bool,
-) -> Result<Value> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let h = health(addr).await?;
-        if done(&h) || Instant::now() >= deadline {
-            return Ok(h);
+    #[test]
+    fn client_frames_carry_fin_opcode_length_and_masked_payload() {
+        for len in [0, 125, 126, 65_535, 65_536] {
+            let payload = vec![b'a'; len];
+            let frame = client_frame(len % 2 == 0, opcode::BINARY, &payload);
+            assert_eq!(
+                unmask(&frame),
+                (len % 2 == 0, opcode::BINARY, payload),
+                "{len} bytes"
+            );
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
 
-/// Raises this process's open-file limit to at least `want` (up to the
-/// hard limit); returns the soft limit in force afterwards.
-pub fn raise_nofile_limit(want: u64) -> u64 {
-    rlimit::increase_nofile_limit(want).unwrap_or(0)
+    #[test]
+    fn server_frames_parse_once_complete() {
+        let mut bytes = vec![0x81, 126, 0x01, 0x00];
+        bytes.extend(vec![b'x'; 256]);
+        bytes.extend([0x88, 2, 0x03, 0xe8]);
+        assert_eq!(parse_server_frame(&bytes[..100]).unwrap(), None);
+        let (frame, used) = parse_server_frame(&bytes).unwrap().unwrap();
+        assert_eq!(
+            (frame.fin, frame.opcode, frame.payload.len(), used),
+            (true, opcode::TEXT, 256, 260)
+        );
+        let (close, _) = parse_server_frame(&bytes[used..]).unwrap().unwrap();
+        assert_eq!(
+            (close.opcode, close.payload),
+            (opcode::CLOSE, vec![0x03, 0xe8])
+        );
+        assert!(
+            parse_server_frame(&[0x81, 0x80]).is_err(),
+            "a masked server frame"
+        );
+    }
 }
