@@ -53,7 +53,7 @@ fn check_accepts_the_chat_spec() {
     let o = socketspec(&["check", path_str(&chat_spec())]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("ok (8 events, 7 server events, 3 rooms)"),
+        stdout(&o).contains("ok (9 events, 10 server events, 3 rooms)"),
         "{}",
         stdout(&o)
     );

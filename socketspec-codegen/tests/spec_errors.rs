@@ -942,7 +942,7 @@ fn unknown_field_fix(expected: &str) -> String {
 fn unknown_field_at_the_root() {
     let text = r#"{"socketspec": "1", "info": {"title": "T", "version": "1"}, "event": {}}"#;
     let expected =
-        "one of `$schema`, `socketspec`, `info`, `namespace`, `$defs`, `rooms`, `events`";
+        "one of `$schema`, `socketspec`, `info`, `namespace`, `$defs`, `rooms`, `events`, `push`";
     assert_one(
         text,
         &format!(
