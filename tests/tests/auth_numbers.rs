@@ -74,7 +74,10 @@ async fn an_absurd_exp_saturates_at_connect_and_in_a_refresh() -> Result<()> {
         assert_eq!(who["payload"]["user_id"], "alice", "{who}");
 
         let left = expires_in(&refresh(&mut client, &token).await?);
-        assert!(left > 0.0 && left <= CENTURY + 1.0, "exp {exp}: expires_in {left}");
+        assert!(
+            left > 0.0 && left <= CENTURY + 1.0,
+            "exp {exp}: expires_in {left}"
+        );
         client.assert_alive().await?;
         client.close().await?;
     }
@@ -91,7 +94,8 @@ async fn a_non_numeric_exp_is_refused() -> Result<()> {
     let exp = format!("{}", unix_now() + 600);
     let token = mint_jwt_claims(SECRET, &json!({"sub": "alice", "exp": exp}))?;
     let auth = format!("Bearer {token}");
-    let mut raw = RawWs::connect_with(server.addr(), "/ws", &[("Authorization", auth.as_str())]).await?;
+    let mut raw =
+        RawWs::connect_with(server.addr(), "/ws", &[("Authorization", auth.as_str())]).await?;
     match raw.next_message(T).await? {
         Incoming::Json(first) => {
             assert_error(&first, "AUTH_ERROR");

@@ -86,11 +86,17 @@ impl JwtAuth {
         let now = unix_seconds(SystemTime::now());
         let expires_at = match numeric_date(&claims, "exp")? {
             Some(exp) => Some(expiry(exp + leeway, now)?),
-            None => return Err(AuthRejection::new("invalid token: the exp claim is missing")),
+            None => {
+                return Err(AuthRejection::new(
+                    "invalid token: the exp claim is missing",
+                ));
+            }
         };
         if let Some(nbf) = numeric_date(&claims, "nbf")? {
             if nbf - leeway > now {
-                return Err(AuthRejection::new("invalid token: it is not valid yet (nbf)"));
+                return Err(AuthRejection::new(
+                    "invalid token: it is not valid yet (nbf)",
+                ));
             }
         }
         let user_id = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
@@ -112,9 +118,13 @@ pub const FURTHEST_EXPIRY: Duration = Duration::from_secs(100 * 365 * 24 * 3600)
 fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, AuthRejection> {
     match claims.get(name) {
         None => Ok(None),
-        Some(value) => value.as_f64().filter(|v| v.is_finite()).map(Some).ok_or_else(|| {
-            AuthRejection::new(format!("invalid token: the {name} claim is not a number"))
-        }),
+        Some(value) => value
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or_else(|| {
+                AuthRejection::new(format!("invalid token: the {name} claim is not a number"))
+            }),
     }
 }
 
@@ -191,7 +201,9 @@ mod tests {
     fn an_absurd_exp_saturates_instead_of_overflowing() {
         for exp in [9.3e18, 1.8e19, f64::MAX] {
             let at = expiry(exp, 1_000.0).unwrap();
-            let left = at.duration_since(UNIX_EPOCH + Duration::from_secs(1_000)).unwrap();
+            let left = at
+                .duration_since(UNIX_EPOCH + Duration::from_secs(1_000))
+                .unwrap();
             assert_eq!(left, FURTHEST_EXPIRY);
         }
     }

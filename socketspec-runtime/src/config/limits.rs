@@ -25,6 +25,18 @@ pub struct Limits {
     pub read_buffer_size: usize,
     /// Per-connection write buffer target (8 KiB): bytes collected before a flush.
     pub write_buffer_size: usize,
+    /// WebSocket control frames (pings, pongs) a connection may send per
+    /// second (100); past it the connection is closed with 1008, because
+    /// answering a ping flood would crowd out everything else.
+    pub max_control_frames_per_sec: u32,
+    /// Rooms one connection may be in at once (1,000, its own address rooms
+    /// aside); a join past it is refused with `PERMISSION_ERROR`
+    /// (`details.limit`).
+    pub max_rooms_per_connection: usize,
+    /// Rooms that may exist at once on this server, in all namespaces
+    /// (100,000); a join that would create one more is refused with
+    /// `PERMISSION_ERROR` (`details.limit`).
+    pub max_rooms: usize,
 }
 
 impl Default for Limits {
@@ -36,11 +48,20 @@ impl Default for Limits {
             max_in_flight: 64,
             read_buffer_size: 4 * 1024,
             write_buffer_size: 8 * 1024,
+            max_control_frames_per_sec: 100,
+            max_rooms_per_connection: 1_000,
+            max_rooms: 100_000,
         }
     }
 }
 
 impl Limits {
+    /// The WebSocket layer's hard cap on a message or frame: 4 x
+    /// `max_payload_size`, at least 64 KiB.
+    pub(crate) fn hard_cap(&self) -> usize {
+        self.max_payload_size.saturating_mul(4).max(64 * 1024)
+    }
+
     /// Sets `max_payload_size`.
     pub fn max_payload_size(mut self, bytes: usize) -> Self {
         self.max_payload_size = bytes;
@@ -74,6 +95,24 @@ impl Limits {
     /// Sets `write_buffer_size`.
     pub fn write_buffer_size(mut self, bytes: usize) -> Self {
         self.write_buffer_size = bytes;
+        self
+    }
+
+    /// Sets `max_control_frames_per_sec`.
+    pub fn max_control_frames_per_sec(mut self, frames: u32) -> Self {
+        self.max_control_frames_per_sec = frames;
+        self
+    }
+
+    /// Sets `max_rooms_per_connection`.
+    pub fn max_rooms_per_connection(mut self, rooms: usize) -> Self {
+        self.max_rooms_per_connection = rooms;
+        self
+    }
+
+    /// Sets `max_rooms`.
+    pub fn max_rooms(mut self, rooms: usize) -> Self {
+        self.max_rooms = rooms;
         self
     }
 }

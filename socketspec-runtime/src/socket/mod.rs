@@ -11,7 +11,9 @@
 mod closing;
 mod connect;
 mod event_loop;
+mod flood;
 mod inbound;
+mod metered;
 mod ordered;
 mod outbound;
 mod rate_limit;
@@ -39,6 +41,7 @@ use crate::error::ErrorCode;
 use crate::hub::Hub;
 use crate::identity::Identity;
 use event_loop::ConnectionLoop;
+pub(crate) use metered::Metered;
 
 /// What the upgrade decided about a new connection.
 pub(crate) struct Admission {
@@ -52,7 +55,7 @@ pub(crate) async fn serve<A, S>(
     namespace: Arc<Namespace>,
     chain: Chain,
     hub: Arc<Hub>,
-    mut ws: WebSocketStream<S>,
+    mut ws: WebSocketStream<Metered<S>>,
     admission: Admission,
 ) where
     A: App,

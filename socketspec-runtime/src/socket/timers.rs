@@ -166,9 +166,11 @@ impl SessionClock {
             .min_by_key(|(at, _)| *at)?;
         match action {
             TimerAction::Ping => {
-                self.next_ping = on(self.config.heartbeat_interval).and_then(|d| now.checked_add(d));
+                self.next_ping =
+                    on(self.config.heartbeat_interval).and_then(|d| now.checked_add(d));
                 if self.pong_due.is_none() {
-                    self.pong_due = on(self.config.heartbeat_timeout).and_then(|d| now.checked_add(d));
+                    self.pong_due =
+                        on(self.config.heartbeat_timeout).and_then(|d| now.checked_add(d));
                 }
                 Some(TimerAction::Ping)
             }
