@@ -163,7 +163,7 @@ async fn report<A: App>(
 ) {
     if !error.is_payload_refusal() {
         tracing::debug!(connection = conn.id(), event, ?error, "handler failed");
-        app.hooks().on_error(&conn, event, &error).await;
+        crate::future::catch_panic("on_error", app.hooks().on_error(&conn, event, &error)).await;
     }
     let (code, message, details) = error.into_parts();
     namespace.metrics.error(code);

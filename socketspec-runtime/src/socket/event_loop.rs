@@ -118,7 +118,11 @@ where
         if self.send_now(&connect).await.is_err() {
             return DisconnectReason::TransportError;
         }
-        if let Err(error) = self.app.hooks().on_connect(&self.conn).await {
+        let connected =
+            crate::future::catch_panic("on_connect", self.app.hooks().on_connect(&self.conn))
+                .await
+                .unwrap_or_else(|| Err(crate::Error::handler("internal error in on_connect")));
+        if let Err(error) = connected {
             tracing::warn!(connection = self.conn.id(), ?error, "on_connect failed");
             let (code, message, details) = error.into_parts();
             self.hub.metrics.error(code);

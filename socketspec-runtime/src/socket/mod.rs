@@ -37,7 +37,9 @@ use crate::dispatch::middleware::Chain;
 use crate::dispatch::namespace::Namespace;
 use crate::dispatch::{App, Hooks};
 use crate::envelope;
+use crate::mailbox::CloseRequest;
 use crate::error::ErrorCode;
+use crate::future::catch_panic;
 use crate::hub::Hub;
 use crate::identity::Identity;
 use event_loop::ConnectionLoop;
@@ -81,17 +83,32 @@ pub(crate) async fn serve<A, S>(
     let rooms = Arc::clone(&namespace.rooms);
     rooms.add_addresses(conn.mailbox(), user.as_deref()).await;
     let mut lp = ConnectionLoop::new(ws, conn, app, namespace, chain, hub);
-    let reason = lp.run().await;
+    // A panic anywhere in the loop must not skip the cleanup below: the
+    // connection would stay a member of its rooms forever (a ghost).
+    let reason = match catch_panic("connection loop", lp.run()).await {
+        Some(reason) => reason,
+        None => {
+            let close = lp.close(CloseRequest::new(DisconnectReason::InternalError));
+            catch_panic("closing", close).await;
+            DisconnectReason::InternalError
+        }
+    };
     lp.conn.mailbox().close();
     rooms.remove_addresses(lp.conn.id(), user.as_deref()).await;
     // Handlers still running finish (their replies are dropped with the
     // socket), so work a client started is not cut off halfway.
     let mut running = std::mem::take(&mut lp.running);
     if !running.is_empty() {
-        tokio::spawn(async move { while running.next().await.is_some() {} });
+        tokio::spawn(catch_panic("handlers after close", async move {
+            while running.next().await.is_some() {}
+        }));
     }
     lp.conn.leave_all().await;
-    lp.app.hooks().on_disconnect(&lp.conn, &reason).await;
+    catch_panic(
+        "on_disconnect",
+        lp.app.hooks().on_disconnect(&lp.conn, &reason),
+    )
+    .await;
     lp.hub.metrics.connection_closed(&reason);
 }
 
