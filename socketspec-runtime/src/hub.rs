@@ -18,7 +18,7 @@ use crate::backend::{Backend, BackendError, DynBackend, Inbox};
 use crate::config::ServerConfig;
 use crate::dispatch::validate::SchemaError;
 use crate::metrics::{Metrics, MetricsError};
-use crate::rooms::{InvalidPattern, Rooms};
+use crate::rooms::{InvalidPattern, RoomBudget, Rooms};
 
 /// Why a server could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +67,9 @@ pub(crate) struct Hub {
     /// Every namespace's rooms, set once the server is built (what
     /// `ServerView` reads: the figures of every namespace).
     namespaces: OnceLock<Vec<Arc<Rooms>>>,
+    /// The server-wide room cap (`Limits::max_rooms`), shared by every
+    /// namespace's rooms.
+    pub(crate) room_budget: Arc<RoomBudget>,
 }
 
 impl Hub {
@@ -76,6 +79,7 @@ impl Hub {
         backend: &Backend,
     ) -> Result<Self, BuildError> {
         Ok(Hub {
+            room_budget: Arc::new(RoomBudget::new(config.limits.max_rooms)),
             config,
             metrics: Arc::new(Metrics::new()?),
             auth,

@@ -99,7 +99,10 @@ impl App for Panicky {
     ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
         async move {
             let cx = call.context();
-            let room = call.payload()["room"].as_str().unwrap_or_default().to_owned();
+            let room = call.payload()["room"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             match call.event() {
                 "join" => {
                     let members = cx.join(&room).await?;
@@ -210,7 +213,10 @@ async fn a_panicking_on_connect_closes_with_1011_and_leaves_no_member() {
     let mut ws = connect(&server, "connect").await;
     let error = next(&mut ws).await.unwrap();
     assert_eq!(error["payload"]["code"], "HANDLER_ERROR", "{error}");
-    assert!(!error.to_string().contains("panics"), "panic text leaked: {error}");
+    assert!(
+        !error.to_string().contains("panics"),
+        "panic text leaked: {error}"
+    );
     while next(&mut ws).await.is_some() {}
     rooms_settle(&server, &[]).await;
 }

@@ -36,6 +36,12 @@ pub struct Args {
     /// Largest inbound message, in bytes.
     #[arg(long, value_name = "N", default_value = "65536")]
     pub max_payload_size: usize,
+    /// Rooms one connection may be in at once (its own addresses aside).
+    #[arg(long, value_name = "N", default_value = "1000")]
+    pub max_rooms_per_connection: usize,
+    /// Rooms that may exist at once on this server, all namespaces together.
+    #[arg(long, value_name = "N", default_value = "100000")]
+    pub max_rooms: usize,
     /// Rate limit: E events per S seconds per connection, e.g. 20/1.
     #[arg(long, value_name = "E/S")]
     pub rate_limit: Option<String>,
@@ -113,7 +119,12 @@ impl Args {
             .token_refresh_window(seconds("token-refresh-window", self.token_refresh_window)?);
         let mut builder = builder
             .http(http)
-            .limits(Limits::default().max_payload_size(self.max_payload_size))
+            .limits(
+                Limits::default()
+                    .max_payload_size(self.max_payload_size)
+                    .max_rooms_per_connection(self.max_rooms_per_connection)
+                    .max_rooms(self.max_rooms),
+            )
             .session(session)
             .shutdown_grace(seconds("shutdown-grace", self.shutdown_grace)?);
         if let Some(limit) = self.rate_limit.as_deref() {

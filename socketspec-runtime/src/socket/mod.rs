@@ -37,11 +37,11 @@ use crate::dispatch::middleware::Chain;
 use crate::dispatch::namespace::Namespace;
 use crate::dispatch::{App, Hooks};
 use crate::envelope;
-use crate::mailbox::CloseRequest;
 use crate::error::ErrorCode;
 use crate::future::catch_panic;
 use crate::hub::Hub;
 use crate::identity::Identity;
+use crate::mailbox::CloseRequest;
 use event_loop::ConnectionLoop;
 pub(crate) use metered::Metered;
 
@@ -78,6 +78,7 @@ pub(crate) async fn serve<A, S>(
         outbound_queue: hub.config.limits.outbound_queue,
         rooms: Arc::clone(&namespace.rooms),
         hooks: Arc::clone(&app) as _,
+        max_rooms: hub.config.limits.max_rooms_per_connection,
     });
     let user = conn.user_id();
     let rooms = Arc::clone(&namespace.rooms);

@@ -67,6 +67,7 @@ impl<A: App> Mount<A> {
             meta.namespace,
             meta.rooms,
             &hub.config.static_rooms,
+            Arc::clone(&hub.room_budget),
             hub.adapter.clone(),
             Arc::clone(&hub.metrics),
         )?;
