@@ -21,6 +21,9 @@ pub struct Args {
     /// Bearer token (or ?token=) required for the docs routes.
     #[arg(long, value_name = "T")]
     pub docs_token: Option<String>,
+    /// Bearer token (or ?token=) required for /metrics and /socket-health.
+    #[arg(long, value_name = "T")]
+    pub ops_token: Option<String>,
     /// Require an HS256 JWT (claims sub, exp, role), signed with this secret.
     #[arg(long, value_name = "S")]
     pub jwt_secret: Option<String>,
@@ -106,6 +109,9 @@ impl Args {
         let mut http = HttpConfig::default().docs(self.docs);
         if let Some(token) = &self.docs_token {
             http = http.docs_access_token(token);
+        }
+        if let Some(token) = &self.ops_token {
+            http = http.ops_access_token(token);
         }
         if !self.allowed_origins.is_empty() {
             http = http.allowed_origins(&self.allowed_origins);
