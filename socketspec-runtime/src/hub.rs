@@ -60,6 +60,8 @@ pub(crate) struct Hub {
     pub(crate) adapter: Option<Arc<dyn DynBackend>>,
     started: OnceCell<Result<(), BackendError>>,
     connections: AtomicUsize,
+    /// `max_connections` as the open-files limit allows it.
+    connection_cap: usize,
     /// Woken each time a connection ends (what a shutdown waits on).
     drained: Notify,
     /// Flips to `true` when a graceful shutdown starts.
@@ -80,6 +82,7 @@ impl Hub {
     ) -> Result<Self, BuildError> {
         Ok(Hub {
             room_budget: Arc::new(RoomBudget::new(config.limits.max_rooms)),
+            connection_cap: config.limits.connection_cap(),
             config,
             metrics: Arc::new(Metrics::new()?),
             auth,
@@ -162,7 +165,7 @@ impl Hub {
 
     /// Counts a new connection, unless the cap is reached.
     pub(crate) fn reserve_slot(self: &Arc<Self>) -> Option<ConnectionSlot> {
-        let max = self.config.limits.max_connections;
+        let max = self.connection_cap;
         self.connections
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < max).then_some(n + 1)

@@ -65,10 +65,28 @@ impl ChatServer {
     /// that was stopped, to restart it on the same port) followed by `args`.
     pub fn try_start_on(bind: &str, args: &[&str]) -> Result<ChatServer> {
         let binary = CHAT_SERVER.locate()?;
-        let mut child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command.arg("--bind").arg(bind).args(args);
+        ChatServer::spawn(command, &binary)
+    }
+
+    /// Starts the server (like [`ChatServer::try_start`]) with its
+    /// open-files limit, soft and hard, set to `open_files` (through
+    /// util-linux's `prlimit`).
+    pub fn try_start_with_open_files(open_files: u64, args: &[&str]) -> Result<ChatServer> {
+        let binary = CHAT_SERVER.locate()?;
+        let mut command = Command::new("prlimit");
+        command
+            .arg(format!("--nofile={open_files}:{open_files}"))
+            .arg(&binary)
             .arg("--bind")
-            .arg(bind)
-            .args(args)
+            .arg("127.0.0.1:0")
+            .args(args);
+        ChatServer::spawn(command, &binary)
+    }
+
+    fn spawn(mut command: Command, binary: &std::path::Path) -> Result<ChatServer> {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

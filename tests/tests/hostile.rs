@@ -14,7 +14,7 @@ use socketspec_e2e::bystander::Bystander;
 use socketspec_e2e::host::rss_kib;
 use socketspec_e2e::observe::{health, metrics, wait_health};
 use socketspec_e2e::raw_ws::{Incoming, RawWs, client_frame, opcode};
-use socketspec_e2e::{ChatServer, Client, Result, assert_error, event_of, workspace_root};
+use socketspec_e2e::{ChatServer, Client, Result, assert_error, workspace_root};
 
 const SANITY: Duration = Duration::from_secs(2);
 const WAIT: Duration = Duration::from_secs(10);
