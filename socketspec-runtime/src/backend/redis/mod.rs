@@ -16,7 +16,7 @@
 //! its memberships; broadcasts that cannot be published fail with an error
 //! to their sender.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -101,6 +101,16 @@ pub struct RedisBackend {
     script: redis::Script,
     /// This node's member count per room, re-registered after an outage.
     local: Mutex<HashMap<String, usize>>,
+    /// Rooms this node left while Redis did not answer: their fields must
+    /// go when it does.
+    left_unshared: Mutex<HashSet<String>>,
+    /// Whether Redis holds every local membership. False from the start,
+    /// after any failed command and after a reconnect, until a
+    /// re-registration completes; the node reports itself degraded
+    /// meanwhile.
+    registered: AtomicBool,
+    /// A re-registration task is running.
+    reregistering: AtomicBool,
     pubsub_up: Arc<AtomicBool>,
     commands_up: Arc<AtomicBool>,
     stop: watch::Sender<bool>,
@@ -120,6 +130,9 @@ impl RedisBackend {
             commands: OnceCell::new(),
             script: redis::Script::new(COUNT_SCRIPT),
             local: Mutex::new(HashMap::new()),
+            left_unshared: Mutex::new(HashSet::new()),
+            registered: AtomicBool::new(false),
+            reregistering: AtomicBool::new(false),
             pubsub_up: Arc::new(AtomicBool::new(false)),
             commands_up: Arc::new(AtomicBool::new(false)),
             stop: watch::Sender::new(false),
@@ -178,6 +191,10 @@ impl RedisBackend {
             Err(_) => Err(BackendError("Redis did not answer in time".to_owned())),
         };
         self.commands_up.store(result.is_ok(), Ordering::Release);
+        if result.is_err() {
+            // What this command was to record may be missing in Redis.
+            self.registered.store(false, Ordering::Release);
+        }
         result
     }
 
@@ -207,9 +224,32 @@ impl RedisBackend {
         self.run::<()>(RedisCall::Cmd(&cmd)).await
     }
 
-    /// Registers every local membership again (after an outage).
+    /// Registers every local membership again (after an outage), and
+    /// removes the rooms left meanwhile. Only a complete pass marks the
+    /// node registered; any failure leaves it for the next try.
     async fn reregister(&self) -> Result<(), BackendError> {
+        self.registered.store(true, Ordering::Release);
         self.refresh_liveness().await?;
+        let left: Vec<String> = self
+            .left_unshared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .collect();
+        for (i, room) in left.iter().enumerate() {
+            let still_left = !self
+                .local
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains_key(room);
+            if still_left && let Err(e) = self.count(room, Some(0)).await {
+                self.left_unshared
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(left[i..].iter().cloned());
+                return Err(e);
+            }
+        }
         let rooms: Vec<(String, usize)> = self
             .local
             .lock()
@@ -220,7 +260,49 @@ impl RedisBackend {
         for (room, count) in rooms {
             self.count(&room, Some(count)).await?;
         }
-        Ok(())
+        // A command that failed meanwhile cleared the flag again.
+        if self.registered.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            Err(BackendError(
+                "a membership change failed during re-registration".to_owned(),
+            ))
+        }
+    }
+
+    /// Starts re-registering in the background unless the node is
+    /// registered or a re-registration is already running.
+    fn ensure_registered(self: &Arc<Self>) {
+        if self.registered.load(Ordering::Acquire)
+            || self.reregistering.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut stop = this.stop.subscribe();
+            this.reregister_until_done(&mut stop).await;
+            this.reregistering.store(false, Ordering::Release);
+        });
+    }
+
+    /// Re-registers until it completes (with backoff), unless stopped.
+    async fn reregister_until_done(&self, stop: &mut watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.reregister().await {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "re-registering memberships failed; retrying in {backoff:?}"
+                ),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                _ = stop.changed() => return,
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
     }
 
     /// Keeps the pub/sub subscription up, reconnecting with backoff.
@@ -236,9 +318,8 @@ impl RedisBackend {
                     if pubsub.subscribe(self.channel()).await.is_ok() {
                         self.pubsub_up.store(true, Ordering::Release);
                         backoff = Duration::from_millis(100);
-                        if let Err(e) = self.reregister().await {
-                            tracing::warn!(error = %e, "re-registering memberships failed");
-                        }
+                        self.registered.store(false, Ordering::Release);
+                        self.ensure_registered();
                         let mut messages = pubsub.on_message();
                         loop {
                             tokio::select! {
@@ -275,7 +356,11 @@ impl RedisBackend {
                 () = tokio::time::sleep(period) => {}
                 _ = stop.changed() => return,
             }
-            if let Err(e) = self.refresh_liveness().await {
+            // A failed command since the last pass (Redis restarted, or
+            // this node was cut off from it) left memberships unrecorded.
+            if !self.registered.load(Ordering::Acquire) {
+                self.ensure_registered();
+            } else if let Err(e) = self.refresh_liveness().await {
                 tracing::warn!(error = %e, "refreshing the node's liveness key failed");
             }
         }
@@ -328,7 +413,14 @@ impl BackendAdapter for Arc<RedisBackend> {
                 local.insert(room.to_owned(), local_members);
             }
         }
-        self.count(room, Some(local_members)).await
+        let shared = self.count(room, Some(local_members)).await;
+        if shared.is_err() && local_members == 0 {
+            self.left_unshared
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(room.to_owned());
+        }
+        shared
     }
 
     async fn member_count(&self, room: &str) -> Result<usize, BackendError> {
@@ -382,7 +474,9 @@ impl BackendAdapter for Arc<RedisBackend> {
     }
 
     fn healthy(&self) -> bool {
-        self.pubsub_up.load(Ordering::Acquire) && self.commands_up.load(Ordering::Acquire)
+        self.pubsub_up.load(Ordering::Acquire)
+            && self.commands_up.load(Ordering::Acquire)
+            && self.registered.load(Ordering::Acquire)
     }
 
     async fn shutdown(&self) {
