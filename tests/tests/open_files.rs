@@ -20,7 +20,11 @@ async fn past_the_open_files_limit_upgrades_get_503_and_health_answers() -> Resu
             ),
         }
     }
-    assert!(refused > 0, "all {} upgrades admitted under 128 open files", open.len());
+    assert!(
+        refused > 0,
+        "all {} upgrades admitted under 128 open files",
+        open.len()
+    );
     assert!(
         open.len() > 32 && open.len() < 128,
         "{} connections admitted under 128 open files",

@@ -120,13 +120,19 @@ async fn memberships_come_back_after_redis_restarts_empty() -> Result<()> {
     // Both re-register (retrying past the first failed command) and only
     // then call themselves healthy.
     for node in [&a, &b] {
-        eventually(Duration::from_secs(20), "a healthy node again", async || {
-            Ok((status(node).await? == "ok").then_some(()))
-        })
+        eventually(
+            Duration::from_secs(20),
+            "a healthy node again",
+            async || Ok((status(node).await? == "ok").then_some(())),
+        )
         .await?;
     }
     let mut late = ready(&b).await?;
-    assert_eq!(join(&mut late, "shared").await?, 3, "counts after the restart");
+    assert_eq!(
+        join(&mut late, "shared").await?,
+        3,
+        "counts after the restart"
+    );
     // A room whose only member is on node A, addressed from node B.
     let reply = on_b
         .request("send_message", json!({"room": "a-side", "text": "found?"}))

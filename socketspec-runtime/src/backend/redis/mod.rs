@@ -17,7 +17,7 @@
 //! to their sender.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -111,6 +111,8 @@ pub struct RedisBackend {
     registered: AtomicBool,
     /// A re-registration task is running.
     reregistering: AtomicBool,
+    /// Nodes whose liveness key exists, as last counted (0: not yet).
+    live_nodes: AtomicUsize,
     pubsub_up: Arc<AtomicBool>,
     commands_up: Arc<AtomicBool>,
     stop: watch::Sender<bool>,
@@ -133,6 +135,7 @@ impl RedisBackend {
             left_unshared: Mutex::new(HashSet::new()),
             registered: AtomicBool::new(false),
             reregistering: AtomicBool::new(false),
+            live_nodes: AtomicUsize::new(0),
             pubsub_up: Arc::new(AtomicBool::new(false)),
             commands_up: Arc::new(AtomicBool::new(false)),
             stop: watch::Sender::new(false),
@@ -291,7 +294,10 @@ impl RedisBackend {
         let mut backoff = Duration::from_millis(100);
         loop {
             match self.reregister().await {
-                Ok(()) => return,
+                Ok(()) => {
+                    self.count_live_nodes().await;
+                    return;
+                }
                 Err(e) => tracing::warn!(
                     error = %e,
                     "re-registering memberships failed; retrying in {backoff:?}"
@@ -363,6 +369,7 @@ impl RedisBackend {
             } else if let Err(e) = self.refresh_liveness().await {
                 tracing::warn!(error = %e, "refreshing the node's liveness key failed");
             }
+            self.count_live_nodes().await;
         }
     }
 
@@ -441,36 +448,21 @@ impl BackendAdapter for Arc<RedisBackend> {
         let payload = wire::encode(&self.node_id, room, except, frame.as_bytes());
         let mut cmd = redis::cmd("PUBLISH");
         cmd.arg(self.channel()).arg(payload);
-        self.run::<i64>(RedisCall::Cmd(&cmd)).await.map(|_| ())
+        let receivers: i64 = self.run(RedisCall::Cmd(&cmd)).await?;
+        self.check_reach(usize::try_from(receivers).unwrap_or(0))
     }
 
     async fn rooms(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
         let key_prefix = self.key("room", "");
-        let mut cursor: u64 = 0;
-        let mut rooms = Vec::new();
-        // SCAN in bounded steps: KEYS would block Redis on a big keyspace.
-        loop {
-            let mut cmd = redis::cmd("SCAN");
-            cmd.arg(cursor)
-                .arg("MATCH")
-                .arg(format!(
-                    "{}*",
-                    glob_escape(&format!("{key_prefix}{prefix}"))
-                ))
-                .arg("COUNT")
-                .arg(500);
-            let (next, keys): (u64, Vec<String>) = self.run(RedisCall::Cmd(&cmd)).await?;
-            rooms.extend(
-                keys.iter()
-                    .filter_map(|k| k.strip_prefix(&key_prefix))
-                    .filter_map(|k| k.strip_prefix(prefix))
-                    .map(str::to_owned),
-            );
-            if next == 0 {
-                return Ok(rooms);
-            }
-            cursor = next;
-        }
+        let keys = self
+            .keys_with_prefix(&format!("{key_prefix}{prefix}"))
+            .await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| k.strip_prefix(&key_prefix))
+            .filter_map(|k| k.strip_prefix(prefix))
+            .map(str::to_owned)
+            .collect())
     }
 
     fn healthy(&self) -> bool {
@@ -500,15 +492,5 @@ impl BackendAdapter for Arc<RedisBackend> {
 }
 
 /// `text` with Redis glob characters escaped, for a `MATCH` pattern.
-fn glob_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
+mod scan;
 mod wire;
