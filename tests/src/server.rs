@@ -85,6 +85,19 @@ impl ChatServer {
         ChatServer::spawn(command, &binary)
     }
 
+    /// Starts the server (like [`ChatServer::try_start`]) with `envs` set
+    /// in its environment.
+    pub fn try_start_with_env(envs: &[(&str, &str)], args: &[&str]) -> Result<ChatServer> {
+        let binary = CHAT_SERVER.locate()?;
+        let mut command = Command::new(&binary);
+        command
+            .envs(envs.iter().copied())
+            .arg("--bind")
+            .arg("127.0.0.1:0")
+            .args(args);
+        ChatServer::spawn(command, &binary)
+    }
+
     fn spawn(mut command: Command, binary: &std::path::Path) -> Result<ChatServer> {
         let mut child = command
             .stdin(Stdio::null())

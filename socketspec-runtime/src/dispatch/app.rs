@@ -114,20 +114,24 @@ impl<A: App> RoomHooks for A {
     fn guard<'a>(&'a self, conn: &'a Connection, room: &'a RoomMatch<'a>) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             // A guard that panics admits nobody.
-            crate::future::catch_panic("guard", App::guard(self, conn, room))
+            crate::panic_report::catch_panic("guard", App::guard(self, conn, room))
                 .await
                 .unwrap_or(false)
         })
     }
     fn on_room_join<'a>(&'a self, conn: &'a Connection, room: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            crate::future::catch_panic("on_room_join", self.hooks().on_room_join(conn, room)).await;
+            crate::panic_report::catch_panic("on_room_join", self.hooks().on_room_join(conn, room))
+                .await;
         })
     }
     fn on_room_leave<'a>(&'a self, conn: &'a Connection, room: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            crate::future::catch_panic("on_room_leave", self.hooks().on_room_leave(conn, room))
-                .await;
+            crate::panic_report::catch_panic(
+                "on_room_leave",
+                self.hooks().on_room_leave(conn, room),
+            )
+            .await;
         })
     }
 }

@@ -119,7 +119,7 @@ where
             return DisconnectReason::TransportError;
         }
         let connected =
-            crate::future::catch_panic("on_connect", self.app.hooks().on_connect(&self.conn))
+            crate::panic_report::catch_panic("on_connect", self.app.hooks().on_connect(&self.conn))
                 .await
                 .unwrap_or_else(|| Err(crate::Error::handler("internal error in on_connect")));
         if let Err(error) = connected {

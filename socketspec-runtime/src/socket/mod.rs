@@ -38,10 +38,10 @@ use crate::dispatch::namespace::Namespace;
 use crate::dispatch::{App, Hooks};
 use crate::envelope;
 use crate::error::ErrorCode;
-use crate::future::catch_panic;
 use crate::hub::Hub;
 use crate::identity::Identity;
 use crate::mailbox::CloseRequest;
+use crate::panic_report::catch_panic;
 use event_loop::ConnectionLoop;
 pub(crate) use metered::Metered;
 

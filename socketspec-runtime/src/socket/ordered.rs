@@ -31,7 +31,7 @@ pub(super) fn spawn_ordered_worker<A: App>(
             }
             // `run_call` catches the handler's panics; this catches the
             // rest (middleware), so the worker outlives any one call.
-            crate::future::catch_panic("ordered worker", run).await;
+            crate::panic_report::catch_panic("ordered worker", run).await;
         }
     });
     tx
