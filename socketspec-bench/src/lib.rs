@@ -1,7 +1,7 @@
 //! # socketspec-bench
 //!
 //! The measuring instruments of issue 7: a load generator that speaks
-//! PROTOCOL.md to any server following CHAT-EXAMPLE.md (the `socketspec-bench`
+//! docs/protocol.md to any server following docs/chat-example.md (the `socketspec-bench`
 //! binary), a raw tokio-tungstenite "floor" server doing the same JSON work
 //! without a framework (the `raw-floor` binary), and criterion
 //! micro-benchmarks of the hot path (`benches/`).

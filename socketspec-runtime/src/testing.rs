@@ -9,9 +9,9 @@
 //! ```text
 //! use std::time::Duration;
 //! use serde_json::json;
-//! use socketspec_runtime::{Server, SocketConfig, testing::TestClient};
+//! use socketspec_runtime::{Server, testing::TestClient};
 //!
-//! let server = Server::new(chat::service(Chat::default()), SocketConfig::default())?;
+//! let server = Server::builder(Chat::default()).build()?;
 //! let mut alice = TestClient::connect(&server).await?;
 //! let reply = alice.request("join_room", json!({"room": "general"})).await?;
 //! assert_eq!(reply.payload["members"], 1);

@@ -2,7 +2,7 @@
 //! validation and dispatch.
 //!
 //! - `envelope::decode` never panics, on any bytes or any JSON, and accepts
-//!   exactly what PROTOCOL.md says (an object, a string `event`, an object
+//!   exactly what docs/protocol.md says (an object, a string `event`, an object
 //!   or null `payload`, a string or null `id`);
 //! - whatever decodes round-trips through `envelope::encode`;
 //! - through a real server (in-process), any payload for any event gets
@@ -110,7 +110,7 @@ fn arb_envelope_like() -> impl Strategy<Value = Value> {
         })
 }
 
-/// What PROTOCOL.md says `decode` must do with `value`.
+/// What docs/protocol.md says `decode` must do with `value`.
 fn oracle(value: &Value) -> Option<Inbound> {
     let object = value.as_object()?;
     let event = object.get("event")?.as_str()?.to_owned();

@@ -1,4 +1,4 @@
-//! The chat example's behaviour (CHAT-EXAMPLE.md), tested in-process with
+//! The chat example's behaviour (docs/chat-example.md), tested in-process with
 //! `socketspec_runtime::testing::TestClient`: the whole server stack
 //! (authentication from headers and query, limits, rooms, guards,
 //! middleware, handlers, session timers) over `tokio::io::duplex`, no TCP.

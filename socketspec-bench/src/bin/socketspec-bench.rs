@@ -22,7 +22,7 @@ use socketspec_bench::modes::rtt::{self, RttOptions};
 use socketspec_bench::process::ServerProcess;
 use socketspec_bench::suite::{self, Mode, SuiteOptions};
 
-/// Load generator for socketspec servers (PROTOCOL.md, CHAT-EXAMPLE.md).
+/// Load generator for socketspec servers (docs/protocol.md, docs/chat-example.md).
 #[derive(Debug, Parser)]
 #[command(name = "socketspec-bench", version, about)]
 struct Cli {

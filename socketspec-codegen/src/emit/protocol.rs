@@ -1,4 +1,4 @@
-//! The wire protocol's fixed parts (PROTOCOL.md), as data the docs page and
+//! The wire protocol's fixed parts (docs/protocol.md), as data the docs page and
 //! the AsyncAPI document both render: the reserved system events with their
 //! payload schemas, the error envelope, the error codes and the close codes.
 
