@@ -40,7 +40,11 @@ fn the_readme_tour_builds() {
         .args(["init", project.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     std::fs::write(project.join("spec/chat.json"), spec).unwrap();
     std::fs::write(project.join("build.rs"), build_rs).unwrap();
     std::fs::write(project.join("src/main.rs"), format!("{handler}\n{main}")).unwrap();

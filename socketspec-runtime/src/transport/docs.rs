@@ -23,7 +23,7 @@ pub(crate) fn serve<B>(
     if let Some(expected) = &config.docs_access_token
         && let Err(refused) = require_token(req, expected, "a docs access token is required")
     {
-        return refused;
+        return *refused;
     }
     let Some((meta, document)) = find(namespaces, rest) else {
         return text_response(StatusCode::NOT_FOUND, "not found");

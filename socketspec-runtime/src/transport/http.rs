@@ -48,7 +48,7 @@ pub(crate) fn require_token<B>(
     req: &http::Request<B>,
     expected: &str,
     message: &str,
-) -> Result<(), Response<Body>> {
+) -> Result<(), Box<Response<Body>>> {
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -69,5 +69,5 @@ pub(crate) fn require_token<B>(
     response
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    Err(response)
+    Err(Box::new(response))
 }

@@ -298,7 +298,7 @@ impl Server {
             && let Some(expected) = &http.ops_access_token
             && let Err(refused) = require_token(&req, expected, "an ops access token is required")
         {
-            return refused;
+            return *refused;
         }
         if path == "/socket-health" {
             return json_response(StatusCode::OK, &self.health());
