@@ -59,6 +59,7 @@ pub struct Error {
     /// The payload was refused before any handler ran (it does not match
     /// the event's schema or type): not a handler failure, so `on_error`
     /// is not told.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     payload_refused: bool,
 }
 

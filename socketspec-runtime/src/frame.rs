@@ -63,6 +63,7 @@ impl Frame {
     }
 
     /// A frame of the WebSocket layer's text (no copy).
+    #[cfg(feature = "server")]
     pub(crate) fn from_utf8_bytes(text: Utf8Bytes) -> Self {
         Frame(text)
     }

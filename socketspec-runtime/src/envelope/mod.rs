@@ -8,5 +8,6 @@ mod decode;
 mod encode;
 
 pub use decode::{DecodeError, Head, Inbound, decode, decode_head};
+#[cfg(feature = "server")]
 pub(crate) use decode::{Decoded, DecodedPayload, decode_borrowed};
 pub use encode::{ErrorPayload, encode, encode_error};
