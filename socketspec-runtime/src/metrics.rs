@@ -335,7 +335,7 @@ impl Metrics {
     }
 }
 
-/// The content type of [`Metrics::render`]'s output.
+/// The content type of the metrics text (`/metrics`, [`Server::metrics`](crate::Server::metrics)).
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The series of one namespace's events, by event index.

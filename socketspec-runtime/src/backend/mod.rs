@@ -3,7 +3,7 @@
 //! Every node keeps its own members in a local registry and delivers to them
 //! itself. A [`Backend`] decides what spans nodes:
 //! - [`Backend::memory`] (the default): everything in this process (one node);
-//! - [`Backend::redis`] (feature `redis`): memberships, member counts and
+//! - `Backend::redis` (feature `redis`): memberships, member counts and
 //!   broadcasts span every node connected to the same Redis (see
 //!   `docs/multi-node.md`);
 //! - [`Backend::custom`]: any [`BackendAdapter`].
