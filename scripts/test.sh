@@ -44,6 +44,29 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 export CHROMIUM
 
+# The multi-node tests use Redis at 127.0.0.1:6379 (each under its own key
+# prefix); the Redis restart test starts and kills a `redis-server` of its
+# own on another port, so the binary must be on PATH.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "scripts/test.sh: installing Debian's redis-server for the multi-node tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+  else
+    echo "scripts/test.sh: the multi-node tests need redis-server:" \
+      "install it (as root: apt-get install -y redis-server)" >&2
+    exit 1
+  fi
+fi
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  echo "scripts/test.sh: starting redis-server on 127.0.0.1:6379 for the multi-node tests"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break
+    sleep 0.2
+  done
+fi
+
 # Build the chat server once up front so the end-to-end tests start it quickly.
 cargo build -p chat-example --bin chat-server
 
