@@ -1,6 +1,7 @@
 //! Where cargo put things: the workspace, the target directory and the
 //! profile this test executable was built with, and the other binaries the
-//! tests run (`chat-server`, the chat example's example programs).
+//! tests run (`chat-server`, `chat-axum`, the chat example's example
+//! programs).
 //!
 //! Everything is derived from the running test executable's own path,
 //! `<target dir>[/<triple>]/<profile dir>/deps/<test>-<hash>`, so a custom
@@ -137,6 +138,13 @@ pub struct Artifact {
 pub const CHAT_SERVER: Artifact = Artifact {
     package: "chat-example",
     name: "chat-server",
+    example: false,
+};
+
+/// The chat service mounted in axum, with its REST routes.
+pub const CHAT_AXUM: Artifact = Artifact {
+    package: "chat-example",
+    name: "chat-axum",
     example: false,
 };
 

@@ -86,13 +86,28 @@ fn seconds(name: &str, value: f64) -> Result<Duration, String> {
 }
 
 impl Args {
+    /// Parses the process's arguments, with `name` as the program's name
+    /// in `--help` and errors (both binaries take the same flags).
+    pub fn parse_as(name: &'static str) -> Args {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Args::command().name(name).bin_name(name).get_matches();
+        Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
+    /// The JWT verifier `--jwt-secret` and `--jwt-leeway` describe, if any.
+    pub fn jwt(&self) -> Result<Option<JwtAuth>, String> {
+        let Some(secret) = &self.jwt_secret else {
+            return Ok(None);
+        };
+        let leeway = seconds("jwt-leeway", self.jwt_leeway)?;
+        Ok(Some(JwtAuth::hs256(secret.as_bytes()).leeway(leeway)))
+    }
+
     /// Applies the flags (configuration, authentication, backend) to `builder`.
     pub fn configure(&self, builder: ServerBuilder) -> Result<ServerBuilder, String> {
         let mut auth = AnyOf::new();
-        if let Some(secret) = &self.jwt_secret {
-            auth = auth
-                .or(JwtAuth::hs256(secret.as_bytes())
-                    .leeway(seconds("jwt-leeway", self.jwt_leeway)?));
+        if let Some(jwt) = self.jwt()? {
+            auth = auth.or(jwt);
         }
         if let Some(key) = &self.api_key {
             auth = auth.or(ApiKeyAuth::new([key]));
