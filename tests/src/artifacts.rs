@@ -9,8 +9,9 @@
 //! without reading cargo's configuration. A binary that is missing is built
 //! with cargo for the same profile, target directory and triple; one that
 //! exists is used as it is (`cargo test --workspace` and `scripts/test.sh`
-//! build `chat-server` with the rest of the workspace; after changing the
-//! example alone, build it before running only this package's tests).
+//! build `chat-server` and `chat-axum` with the rest of the workspace; after
+//! changing the example alone, build them before running only this
+//! package's tests).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

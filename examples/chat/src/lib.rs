@@ -22,6 +22,11 @@ pub mod rest;
 pub mod ticker;
 
 pub use handler::Chat;
+
+/// docs/guide-runtime.md, whose Rust snippets run as this crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide-runtime.md")]
+pub struct GuideRuntime;
 pub use ops_handler::Ops;
 
 socketspec_runtime::include_spec!("chat");
