@@ -195,6 +195,24 @@ async fn the_applications_routes_health_and_metrics_share_the_router() {
 }
 
 #[tokio::test]
+async fn a_nested_mount_serves_under_its_prefix() {
+    let server = builder().build().unwrap();
+    let router = axum::Router::new().nest("/rt", server.clone().into_router());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/rt/ws"))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await["event"], "__connect__");
+    let health = raw_exchange(&addr, b"GET /rt/socket-health HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(health.starts_with("HTTP/1.1 200 OK"), "{health}");
+    let outside = raw_exchange(&addr, b"GET /ws HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(outside.starts_with("HTTP/1.1 404"), "{outside}");
+}
+
+#[tokio::test]
 async fn the_origin_check_applies_through_axum() {
     let http = HttpConfig::default().allowed_origins(["https://good.example"]);
     let mounted = mount(builder().http(http)).await;

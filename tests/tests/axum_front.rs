@@ -137,18 +137,23 @@ async fn sigterm_closes_every_client_with_1001_and_exits_0_on_both_fronts() -> R
         let (mut chat, _) = connect_to(&server, "/ws").await?;
         let (mut ops, _) = connect_to(&server, "/ws/ops").await?;
         server.signal(Signal::TERM)?;
-        for client in [&mut chat, &mut ops] {
-            let notice = client.recv_json(T).await?;
+        for (path, client) in [("/ws", &mut chat), ("/ws/ops", &mut ops)] {
+            let notice = client.recv_json(T).await.map_err(|e| {
+                let status = server.wait_exit(Duration::from_secs(3));
+                socketspec_e2e::Error::Other(format!(
+                    "{front:?} {path}: {e}; exit {status:?}; stderr {}",
+                    server.stderr()
+                ))
+            })?;
             assert_eq!(
                 event_of(&notice),
                 "__server_shutdown__",
                 "{front:?}: {notice}"
             );
-            assert_eq!(
-                disconnect_then_close(client).await?,
-                Some(1001),
-                "{front:?}"
-            );
+            let closed = disconnect_then_close(client)
+                .await
+                .map_err(|e| socketspec_e2e::Error::Other(format!("{front:?} {path}: {e}")))?;
+            assert_eq!(closed, Some(1001), "{front:?} {path}");
         }
         let status = server.exited(Duration::from_secs(10)).await?;
         assert_eq!(
@@ -216,6 +221,11 @@ async fn both_fronts_answer_malformed_upgrades_alike() -> Result<()> {
             .to_owned(),
         // a plain GET of the WebSocket path
         "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        // a namespace that does not exist, and a path that is nothing
+        "GET /ws/other HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            .to_owned(),
+        "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
         // an oversized header
         format!(
             "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
@@ -377,5 +387,58 @@ async fn api_announce_needs_an_admin_jwt_when_jwt_secret_is_set() -> Result<()> 
     // GET /api/rooms stays open.
     let r = http_get(server.addr(), "/api/rooms", &[]).await?;
     assert_eq!(r.status, 200, "{r:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_routes_span_a_redis_cluster_of_both_binaries() -> Result<()> {
+    if TcpStream::connect("127.0.0.1:6379").await.is_err() {
+        panic!(
+            "this test needs Redis at 127.0.0.1:6379; start one with \
+             `redis-server --daemonize yes --save '' --appendonly no`"
+        );
+    }
+    let prefix = format!("socketspec-test-{}", uuid::Uuid::new_v4());
+    let cluster = [
+        "--redis",
+        "redis://127.0.0.1:6379",
+        "--redis-prefix",
+        &prefix,
+    ];
+    let axum = Front::Axum.start(&cluster);
+    let plain = Front::Builtin.start(&cluster);
+    let (mut here, _) = connect_to(&axum, "/ws").await?;
+    let (mut there, _) = connect_to(&plain, "/ws").await?;
+    join(&mut here, "general").await?;
+    join(&mut there, "general").await?;
+    // A room whose only member is on the other node.
+    join(&mut there, "remote").await?;
+
+    let r = http_get(axum.addr(), "/api/rooms", &[]).await?;
+    let rooms = json_of(&r)["rooms"].clone();
+    let general = rooms
+        .as_array()
+        .and_then(|rooms| rooms.iter().find(|r| r["room"] == "chat:general"))
+        .cloned();
+    assert_eq!(
+        general,
+        Some(json!({"room": "chat:general", "members": 2})),
+        "{rooms}"
+    );
+
+    let body = json!({"room": "remote", "text": "across nodes"}).to_string();
+    let r = http_post(axum.addr(), "/api/announce", &[], body).await?;
+    assert_eq!(r.status, 200, "{r:?}");
+    let message = there.recv_event("new_message", T).await?;
+    assert_eq!(message["payload"]["from"], "server", "{message}");
+    assert_eq!(message["payload"]["text"], "across nodes", "{message}");
+
+    let body = json!({"room": "general", "text": "everyone"}).to_string();
+    let r = http_post(axum.addr(), "/api/announce", &[], body).await?;
+    assert_eq!(r.status, 200, "{r:?}");
+    for client in [&mut here, &mut there] {
+        let message = client.recv_event("new_message", T).await?;
+        assert_eq!(message["payload"]["text"], "everyone", "{message}");
+    }
     Ok(())
 }

@@ -21,6 +21,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before the `listening on` line: a client may signal right after it.
+    let signal = cli::shutdown_signal();
     let listener = match app::listen(&server, &args).await {
         Ok(listener) => listener,
         Err(message) => {
@@ -29,7 +31,7 @@ async fn main() -> ExitCode {
         }
     };
     let background = app::start_background(&server, &args);
-    let served = server.serve(listener, cli::shutdown_signal()).await;
+    let served = server.serve(listener, signal).await;
     if let Some(task) = background {
         task.abort();
     }

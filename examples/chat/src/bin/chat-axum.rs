@@ -31,9 +31,18 @@ async fn main() -> ExitCode {
 async fn run(args: &cli::Args) -> Result<(), (u8, String)> {
     let server = app::build(args).map_err(|m| (2, m))?;
     let api = rest::routes(&server, args.jwt().map_err(|m| (2, m))?).map_err(|m| (2, m))?;
-    let router = socketspec_runtime::axum::router(server.clone()).merge(api);
+    // Any other path is answered by the service too, so that an unknown
+    // path gets the very 404 `chat-server` gives.
+    let fallback = server.clone();
+    let router = socketspec_runtime::axum::router(server.clone())
+        .merge(api)
+        .fallback(move |request: axum::extract::Request| async move {
+            fallback.handle(request).await.map(axum::body::Body::new)
+        });
     // Connects the backend (Redis) before the first connection.
     server.start().await.map_err(|e| (1, e.to_string()))?;
+    // Before the `listening on` line: a client may signal right after it.
+    let signal = cli::shutdown_signal();
     let listener = app::listen(&server, args).await.map_err(|m| (1, m))?;
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
@@ -42,7 +51,7 @@ async fn run(args: &cli::Args) -> Result<(), (u8, String)> {
     let stop = server.shutdown_handle();
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(async move {
-            cli::shutdown_signal().await;
+            signal.await;
             // `__server_shutdown__` to every client at once; axum stops
             // accepting meanwhile.
             stop.shutdown();
