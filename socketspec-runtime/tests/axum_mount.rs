@@ -42,8 +42,9 @@ async fn mount(builder: ServerBuilder) -> Mounted {
     let router = axum::Router::new()
         .route("/hello", get(|| async { "hello from axum" }))
         .merge(socketspec_runtime::axum::router(server.clone()));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
+    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tcp.local_addr().unwrap().to_string();
+    let listener = socketspec_runtime::axum::listener(tcp, &server);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = server.shutdown_handle();
     let served = tokio::spawn(async move {
@@ -292,4 +293,37 @@ async fn both_fronts_answer_malformed_upgrades_alike() {
             request
         );
     }
+}
+
+/// The listener's handshake timeout drops a connection that stalls its
+/// upgrade request, and only that: an upgraded WebSocket that stays quiet
+/// for longer is kept.
+#[tokio::test]
+async fn a_stalled_upgrade_is_dropped_after_the_handshake_timeout() {
+    let timeout = Duration::from_millis(300);
+    let http = HttpConfig::default().handshake_timeout(timeout);
+    let mounted = mount(builder().http(http)).await;
+    let mut ws = connect(&mounted.addr, None).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["event"], "__connect__");
+
+    let mut stalled = TcpStream::connect(&mounted.addr).await.unwrap();
+    stalled
+        .write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: webs")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(T, stalled.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+        "a stalled upgrade request was kept for {T:?}"
+    );
+
+    // The WebSocket, quiet for longer than the timeout, still works.
+    tokio::time::sleep(timeout * 2).await;
+    ws.send(Message::text(
+        r#"{"event":"echo","payload":{},"id":"late"}"#,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut ws).await["id"], "late");
 }

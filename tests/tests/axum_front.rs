@@ -248,6 +248,30 @@ async fn both_fronts_answer_malformed_upgrades_alike() -> Result<()> {
     Ok(())
 }
 
+#[tokio::test]
+async fn both_fronts_drop_a_stalled_upgrade_after_the_handshake_timeout() -> Result<()> {
+    let servers = Front::ALL.map(|front| front.start(&[]));
+    let mut stalled = Vec::new();
+    for server in &servers {
+        let mut tcp = TcpStream::connect(server.addr()).await?;
+        tcp.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: webs")
+            .await?;
+        stalled.push((server.front(), tcp));
+    }
+    for server in &servers {
+        // Served meanwhile.
+        let (mut client, _) = connect_to(server, "/ws").await?;
+        client.assert_alive().await?;
+    }
+    // The handshake timeout is 10 s on both.
+    for (front, tcp) in &mut stalled {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut rest)).await;
+        assert!(read.is_ok(), "{front:?} kept a stalled upgrade for 20 s");
+    }
+    Ok(())
+}
+
 // --- chat-axum's REST routes -------------------------------------------------
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! `chat-axum`'s REST routes, beside the socketspec service in the same
-//! `axum::Router` and sharing its state (docs/chat-example.md):
+//! `axum::Router` and sharing its state (docs/guide-runtime.md, "Mounting
+//! in axum"):
 //!
 //! - `GET /api/rooms`: the rooms of namespace `/` that exist, sorted by
 //!   name, with cluster-wide member counts;

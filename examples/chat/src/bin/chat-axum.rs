@@ -1,7 +1,8 @@
 //! `chat-axum`: the same chat service as `chat-server`, mounted in an
 //! `axum::Router` (WebSocket paths, docs, health and metrics through
 //! `socketspec_runtime::axum::router`) beside two REST routes that share its
-//! state, `GET /api/rooms` and `POST /api/announce` (docs/chat-example.md).
+//! state, `GET /api/rooms` and `POST /api/announce` (docs/guide-runtime.md,
+//! "Mounting in axum").
 //!
 //! ```text
 //! cargo run --release -p chat-example --bin chat-axum -- --docs
@@ -9,7 +10,6 @@
 
 use std::process::ExitCode;
 
-use axum::serve::ListenerExt;
 use chat_example::{app, cli, rest};
 
 const NAME: &str = "chat-axum";
@@ -43,10 +43,9 @@ async fn run(args: &cli::Args) -> Result<(), (u8, String)> {
     server.start().await.map_err(|e| (1, e.to_string()))?;
     // Before the `listening on` line: a client may signal right after it.
     let signal = cli::shutdown_signal();
-    let listener = app::listen(&server, args).await.map_err(|m| (1, m))?;
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let tcp = app::listen(&server, args).await.map_err(|m| (1, m))?;
+    // TCP_NODELAY and the handshake timeout, as on the built-in front.
+    let listener = socketspec_runtime::axum::listener(tcp, &server);
     let background = app::start_background(&server, args);
     let stop = server.shutdown_handle();
     let served = axum::serve(listener, router)

@@ -19,9 +19,11 @@
 //! - on shutdown, stop accepting (`with_graceful_shutdown`), then await
 //!   [`Server::shutdown`]: it sends `__server_shutdown__`, lets in-flight
 //!   handlers finish within the grace, closes every connection with 1001
-//!   and resolves once their hooks ran.
-//! - the built-in front's `handshake_timeout` (a slow upgrade request) is
-//!   hyper's header read timeout, which `axum::serve` does not set.
+//!   and resolves once their hooks ran;
+//! - serve a [`listener`] rather than a bare `TcpListener`: it adds what
+//!   the built-in front does to each new connection and `axum::serve` does
+//!   not, `TCP_NODELAY` and the handshake timeout (a client that never
+//!   completes its upgrade request is dropped).
 //!
 //! ```no_run
 //! use axum::routing::get;
@@ -33,7 +35,8 @@
 //!     let router = axum::Router::new()
 //!         .route("/hello", get(|| async { "hello" }))
 //!         .merge(socketspec_runtime::axum::router(server.clone()));
-//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     let tcp = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     let listener = socketspec_runtime::axum::listener(tcp, &server);
 //!     let stop = server.shutdown_handle();
 //!     axum::serve(listener, router)
 //!         .with_graceful_shutdown(async move {
@@ -48,11 +51,14 @@
 //!
 //! [axum]: https://docs.rs/axum/0.8
 
+mod listener;
+
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::any;
 
+pub use self::listener::{Guarded, Listener, listener};
 use crate::Server;
 
 /// An [`axum::Router`] serving `server`'s routes: each namespace's
