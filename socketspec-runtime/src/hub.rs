@@ -18,7 +18,7 @@ use crate::backend::{Backend, BackendError, DynBackend, Inbox};
 use crate::config::ServerConfig;
 use crate::dispatch::validate::SchemaError;
 use crate::metrics::{Metrics, MetricsError};
-use crate::rooms::{InvalidPattern, Rooms};
+use crate::rooms::{InvalidPattern, RoomBudget, Rooms};
 
 /// Why a server could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +60,8 @@ pub(crate) struct Hub {
     pub(crate) adapter: Option<Arc<dyn DynBackend>>,
     started: OnceCell<Result<(), BackendError>>,
     connections: AtomicUsize,
+    /// `max_connections` as the open-files limit allows it.
+    connection_cap: usize,
     /// Woken each time a connection ends (what a shutdown waits on).
     drained: Notify,
     /// Flips to `true` when a graceful shutdown starts.
@@ -67,6 +69,9 @@ pub(crate) struct Hub {
     /// Every namespace's rooms, set once the server is built (what
     /// `ServerView` reads: the figures of every namespace).
     namespaces: OnceLock<Vec<Arc<Rooms>>>,
+    /// The server-wide room cap (`Limits::max_rooms`), shared by every
+    /// namespace's rooms.
+    pub(crate) room_budget: Arc<RoomBudget>,
 }
 
 impl Hub {
@@ -76,6 +81,8 @@ impl Hub {
         backend: &Backend,
     ) -> Result<Self, BuildError> {
         Ok(Hub {
+            room_budget: Arc::new(RoomBudget::new(config.limits.max_rooms)),
+            connection_cap: config.limits.connection_cap(),
             config,
             metrics: Arc::new(Metrics::new()?),
             auth,
@@ -158,7 +165,7 @@ impl Hub {
 
     /// Counts a new connection, unless the cap is reached.
     pub(crate) fn reserve_slot(self: &Arc<Self>) -> Option<ConnectionSlot> {
-        let max = self.config.limits.max_connections;
+        let max = self.connection_cap;
         self.connections
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < max).then_some(n + 1)

@@ -92,6 +92,8 @@ pub mod meta;
 #[cfg(feature = "server")]
 pub mod metrics;
 #[cfg(feature = "server")]
+mod panic_report;
+#[cfg(feature = "server")]
 mod rooms;
 #[cfg(feature = "server")]
 mod socket;

@@ -106,6 +106,7 @@ impl Connector for InProcessConnector {
             let request = HandshakeRequest {
                 headers,
                 query: self.query.clone(),
+                dropped: 0,
             };
             let server = self.server.clone();
             let namespace = self.namespace.clone();

@@ -34,6 +34,16 @@ pub fn mint_jwt(
         .map_err(|e| Error::Other(format!("signing a test JWT: {e}")))
 }
 
+/// Mints an HS256 JWT signed with `secret` carrying exactly `claims`, for
+/// tokens no well-behaved issuer makes (fractional or absurd `exp`, a string
+/// `exp`, ...).
+pub fn mint_jwt_claims(secret: &str, claims: &serde_json::Value) -> Result<String> {
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    jsonwebtoken::encode(&header, claims, &key)
+        .map_err(|e| Error::Other(format!("signing a test JWT: {e}")))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -39,6 +39,6 @@ pub use artifacts::{chat_server_binary, target_dir, workspace_root};
 pub use client::{Client, DEFAULT_TIMEOUT, assert_error, event_of};
 pub use error::{Error, Result};
 pub use http::{HttpResponse, http_get, http_post};
-pub use jwt::mint_jwt;
+pub use jwt::{mint_jwt, mint_jwt_claims, unix_now};
 pub use server::{ChatServer, Front, Signal};
 pub use socketspec_runtime::client::ClientOptions;

@@ -113,10 +113,41 @@ impl ChatServer {
     /// Starts `front`'s binary with `--bind bind` followed by `args`.
     pub fn try_start_front(front: Front, bind: &str, args: &[&str]) -> Result<ChatServer> {
         let binary = front.artifact().locate()?;
-        let mut child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command.arg("--bind").arg(bind).args(args);
+        ChatServer::spawn(front, command, &binary)
+    }
+
+    /// Starts the server (like [`ChatServer::try_start`]) with its
+    /// open-files limit, soft and hard, set to `open_files` (through
+    /// util-linux's `prlimit`).
+    pub fn try_start_with_open_files(open_files: u64, args: &[&str]) -> Result<ChatServer> {
+        let binary = CHAT_SERVER.locate()?;
+        let mut command = Command::new("prlimit");
+        command
+            .arg(format!("--nofile={open_files}:{open_files}"))
+            .arg(&binary)
             .arg("--bind")
-            .arg(bind)
-            .args(args)
+            .arg("127.0.0.1:0")
+            .args(args);
+        ChatServer::spawn(Front::Builtin, command, &binary)
+    }
+
+    /// Starts the server (like [`ChatServer::try_start`]) with `envs` set
+    /// in its environment.
+    pub fn try_start_with_env(envs: &[(&str, &str)], args: &[&str]) -> Result<ChatServer> {
+        let binary = CHAT_SERVER.locate()?;
+        let mut command = Command::new(&binary);
+        command
+            .envs(envs.iter().copied())
+            .arg("--bind")
+            .arg("127.0.0.1:0")
+            .args(args);
+        ChatServer::spawn(Front::Builtin, command, &binary)
+    }
+
+    fn spawn(front: Front, mut command: Command, binary: &std::path::Path) -> Result<ChatServer> {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

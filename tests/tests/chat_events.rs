@@ -503,3 +503,27 @@ async fn fail_with_panic_mode_is_a_handler_error_that_leaks_nothing() -> Result<
     a.assert_alive().await?;
     other.assert_alive().await
 }
+
+#[tokio::test]
+async fn handler_panics_are_reported_at_a_bounded_rate_without_backtraces() -> Result<()> {
+    let server = ChatServer::try_start_with_env(&[("RUST_BACKTRACE", "1")], &[])?;
+    let (mut a, _) = connect(&server).await?;
+    for i in 0..30 {
+        let error = a
+            .request_with_id("fail", json!({"mode": "panic"}), &format!("p{i}"), T)
+            .await?;
+        assert_error(&error, "HANDLER_ERROR");
+    }
+    a.assert_alive().await?;
+    let stderr = server.stderr();
+    let reports = stderr.matches("panicked at").count();
+    assert!(
+        (1..=10).contains(&reports),
+        "{reports} panic reports for 30 panics:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("stack backtrace"),
+        "a backtrace was printed:\n{stderr}"
+    );
+    Ok(())
+}

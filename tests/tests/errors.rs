@@ -446,3 +446,40 @@ async fn client_system_events_are_not_rate_limited() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn validation_errors_are_bounded_whatever_the_payload() -> Result<()> {
+    let server = ChatServer::start(&[]);
+    let mut client = connect(&server).await?;
+    // 1,500 unexpected keys with 20-character values, for a schema with
+    // `additionalProperties: false`: the violation that names them all is
+    // cut at 256 bytes (plus an ellipsis), and at most 20 are listed.
+    let mut payload = serde_json::Map::new();
+    payload.insert("room".into(), json!("general"));
+    for i in 0..1500 {
+        payload.insert(format!("extra_{i}"), json!("v".repeat(20)));
+    }
+    let sent = json!({"event": "join_room", "payload": payload, "id": "wide"});
+    let size = sent.to_string().len();
+    let reply = client
+        .request_with_id("join_room", Value::Object(payload), "wide", T)
+        .await?;
+    let details = assert_error(&reply, "VALIDATION_ERROR");
+    let errors = details["details"]["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!((1..=20).contains(&errors.len()), "{reply}");
+    for error in &errors {
+        assert!(
+            error["message"].as_str().unwrap_or_default().len() <= 259,
+            "{error}"
+        );
+    }
+    let reply_size = reply.to_string().len();
+    assert!(
+        reply_size < size / 4,
+        "a {size}-byte request drew a {reply_size}-byte reply"
+    );
+    Ok(())
+}

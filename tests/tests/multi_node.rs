@@ -369,3 +369,76 @@ async fn room_suite_across_two_redis_nodes() -> Result<()> {
     let prefix = prefix();
     room_suite(&[node(REDIS, &prefix, &[]), node(REDIS, &prefix, &[])]).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_that_misses_a_cut_off_node_is_reported_to_its_sender() -> Result<()> {
+    require_redis().await;
+    let prefix = prefix();
+    let proxy = RedisProxy::start().await;
+    let a = node(REDIS, &prefix, &["--redis-key-ttl", "3"]);
+    let b = node(&proxy.url(), &prefix, &["--redis-key-ttl", "3"]);
+    let (mut on_a, _) = client(&a).await?;
+    let (mut on_b, _) = client(&b).await?;
+    join(&mut on_a, "partition").await?;
+    assert_eq!(join(&mut on_b, "partition").await?, 2);
+    // Node A knows both nodes are alive once it has counted them.
+    eventually(
+        Duration::from_secs(5),
+        "a broadcast reaching node B",
+        async || {
+            on_a.request(
+                "send_message",
+                json!({"room": "partition", "text": "before"}),
+            )
+            .await?;
+            let got = on_b
+                .recv_matching(Duration::from_millis(300), "the broadcast", |m| {
+                    m["event"] == "new_message" && m["payload"]["text"] == "before"
+                })
+                .await;
+            Ok(got.ok().map(|_| ()))
+        },
+    )
+    .await?;
+
+    // Node B is cut off from Redis; node A is not. A's broadcast reaches
+    // only A's subscription while B's liveness key still stands: the
+    // sender learns that it may not have been delivered.
+    proxy.cut().await;
+    let refused = eventually(
+        Duration::from_secs(5),
+        "a broadcast that missed node B failing to its sender",
+        async || {
+            let reply = on_a
+                .request(
+                    "send_message",
+                    json!({"room": "partition", "text": "missed?"}),
+                )
+                .await?;
+            Ok((reply["event"] == "__error__").then_some(reply))
+        },
+    )
+    .await?;
+    let payload = assert_error(&refused, "HANDLER_ERROR");
+    let message = payload["message"].as_str().unwrap_or_default();
+    assert!(message.contains("of 2 live nodes"), "{payload}");
+    // Node B says it is degraded.
+    assert!(!healthy(&b).await?);
+
+    proxy.restore();
+    eventually(
+        Duration::from_secs(15),
+        "acked broadcasts again",
+        async || {
+            let reply = on_a
+                .request(
+                    "send_message",
+                    json!({"room": "partition", "text": "after"}),
+                )
+                .await?;
+            Ok((reply["event"] == "message_ack").then_some(()))
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -21,6 +21,9 @@ pub struct Args {
     /// Bearer token (or ?token=) required for the docs routes.
     #[arg(long, value_name = "T")]
     pub docs_token: Option<String>,
+    /// Bearer token (or ?token=) required for /metrics and /socket-health.
+    #[arg(long, value_name = "T")]
+    pub ops_token: Option<String>,
     /// Require an HS256 JWT (claims sub, exp, role), signed with this secret.
     #[arg(long, value_name = "S")]
     pub jwt_secret: Option<String>,
@@ -36,6 +39,12 @@ pub struct Args {
     /// Largest inbound message, in bytes.
     #[arg(long, value_name = "N", default_value = "65536")]
     pub max_payload_size: usize,
+    /// Rooms one connection may be in at once (its own addresses aside).
+    #[arg(long, value_name = "N", default_value = "1000")]
+    pub max_rooms_per_connection: usize,
+    /// Rooms that may exist at once on this server, all namespaces together.
+    #[arg(long, value_name = "N", default_value = "100000")]
+    pub max_rooms: usize,
     /// Rate limit: E events per S seconds per connection, e.g. 20/1.
     #[arg(long, value_name = "E/S")]
     pub rate_limit: Option<String>,
@@ -116,6 +125,9 @@ impl Args {
         if let Some(token) = &self.docs_token {
             http = http.docs_access_token(token);
         }
+        if let Some(token) = &self.ops_token {
+            http = http.ops_access_token(token);
+        }
         if !self.allowed_origins.is_empty() {
             http = http.allowed_origins(&self.allowed_origins);
         }
@@ -128,7 +140,12 @@ impl Args {
             .token_refresh_window(seconds("token-refresh-window", self.token_refresh_window)?);
         let mut builder = builder
             .http(http)
-            .limits(Limits::default().max_payload_size(self.max_payload_size))
+            .limits(
+                Limits::default()
+                    .max_payload_size(self.max_payload_size)
+                    .max_rooms_per_connection(self.max_rooms_per_connection)
+                    .max_rooms(self.max_rooms),
+            )
             .session(session)
             .shutdown_grace(seconds("shutdown-grace", self.shutdown_grace)?);
         if let Some(limit) = self.rate_limit.as_deref() {

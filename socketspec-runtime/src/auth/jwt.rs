@@ -1,6 +1,6 @@
 //! [`JwtAuth`]: JSON Web Tokens, validated with `jsonwebtoken`.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
@@ -48,8 +48,11 @@ impl JwtAuth {
     fn with_key(key: jsonwebtoken::DecodingKey, alg: jsonwebtoken::Algorithm) -> Self {
         let mut validation = jsonwebtoken::Validation::new(alg);
         validation.leeway = 0;
-        validation.validate_nbf = true;
-        validation.required_spec_claims = ["exp".to_owned(), "sub".to_owned()].into();
+        // `exp` and `nbf` are checked in `validate`: `jsonwebtoken` reads
+        // them as integers only, so a fractional or huge one would slip by.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.required_spec_claims = ["sub".to_owned()].into();
         JwtAuth { key, validation }
     }
 
@@ -77,16 +80,72 @@ impl JwtAuth {
             AuthRejection::new(format!("invalid token: {}", describe_jwt_error(&e)))
         })?;
         let claims = data.claims;
+        // `jsonwebtoken` checks integer `exp`/`nbf` only: a fractional or
+        // out-of-range one would pass unchecked. The time checks are ours.
+        let leeway = self.validation.leeway as f64;
+        let now = unix_seconds(SystemTime::now());
+        let expires_at = match numeric_date(&claims, "exp")? {
+            Some(exp) => Some(expiry(exp + leeway, now)?),
+            None => {
+                return Err(AuthRejection::new(
+                    "invalid token: the exp claim is missing",
+                ));
+            }
+        };
+        if let Some(nbf) = numeric_date(&claims, "nbf")? {
+            if nbf - leeway > now {
+                return Err(AuthRejection::new(
+                    "invalid token: it is not valid yet (nbf)",
+                ));
+            }
+        }
         let user_id = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
-        let expires_at = claims.get("exp").and_then(Value::as_u64).map(|secs| {
-            UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_secs(self.validation.leeway)
-        });
         Ok(Identity {
             user_id,
             claims,
             expires_at,
         })
     }
+}
+
+/// The furthest expiry a token is held to: a later `exp` (up to the
+/// largest JSON number) counts as this far away, so time arithmetic cannot
+/// overflow and no deadline is ever dropped.
+pub const FURTHEST_EXPIRY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// A NumericDate claim (RFC 7519: a JSON number of seconds, fractions
+/// allowed); `None` when absent, refused when not a number.
+fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, AuthRejection> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or_else(|| {
+                AuthRejection::new(format!("invalid token: the {name} claim is not a number"))
+            }),
+    }
+}
+
+/// The wall-clock deadline of an `exp` (leeway included) `now` being the
+/// current Unix time in seconds; refused when already past.
+fn expiry(exp: f64, now: f64) -> Result<SystemTime, AuthRejection> {
+    let left = exp - now;
+    if left <= 0.0 {
+        return Err(AuthRejection::new("invalid token: it has expired"));
+    }
+    let left = Duration::try_from_secs_f64(left)
+        .unwrap_or(FURTHEST_EXPIRY)
+        .min(FURTHEST_EXPIRY);
+    let now = UNIX_EPOCH + Duration::try_from_secs_f64(now).unwrap_or_default();
+    Ok(now.checked_add(left).unwrap_or(now))
+}
+
+fn unix_seconds(at: SystemTime) -> f64 {
+    at.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 fn describe_jwt_error(err: &jsonwebtoken::errors::Error) -> &'static str {
@@ -98,7 +157,7 @@ fn describe_jwt_error(err: &jsonwebtoken::errors::Error) -> &'static str {
         ErrorKind::InvalidAlgorithm => "its algorithm is not the one this server accepts",
         ErrorKind::InvalidAudience => "its audience is not accepted",
         ErrorKind::InvalidIssuer => "its issuer is not accepted",
-        ErrorKind::MissingRequiredClaim(_) => "a required claim (sub, exp) is missing",
+        ErrorKind::MissingRequiredClaim(_) => "a required claim (sub) is missing",
         _ => "it is malformed",
     }
 }
@@ -118,5 +177,42 @@ impl AuthBackend for JwtAuth {
 
     async fn refresh(&self, token: &str) -> Result<Identity, AuthRejection> {
         self.validate(token)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn claims(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_fractional_exp_is_a_deadline() {
+        let at = expiry(1_000.5, 1_000.0).unwrap();
+        let left = at.duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+        assert!((left - 1_000.5).abs() < 1e-6, "{left}");
+        assert!(expiry(999.5, 1_000.0).is_err());
+    }
+
+    #[test]
+    fn an_absurd_exp_saturates_instead_of_overflowing() {
+        for exp in [9.3e18, 1.8e19, f64::MAX] {
+            let at = expiry(exp, 1_000.0).unwrap();
+            let left = at
+                .duration_since(UNIX_EPOCH + Duration::from_secs(1_000))
+                .unwrap();
+            assert_eq!(left, FURTHEST_EXPIRY);
+        }
+    }
+
+    #[test]
+    fn numeric_dates_must_be_numbers() {
+        let c = claims(serde_json::json!({"exp": "1733333333", "nbf": 1.5}));
+        assert!(numeric_date(&c, "exp").is_err());
+        assert_eq!(numeric_date(&c, "nbf").unwrap(), Some(1.5));
+        assert_eq!(numeric_date(&c, "iat").unwrap(), None);
     }
 }

@@ -33,7 +33,7 @@ use std::time::SystemTime;
 pub use any_of::AnyOf;
 pub use api_key::ApiKeyAuth;
 pub use handshake::HandshakeRequest;
-pub use jwt::JwtAuth;
+pub use jwt::{FURTHEST_EXPIRY, JwtAuth};
 
 use crate::future::BoxFuture;
 use crate::identity::Identity;

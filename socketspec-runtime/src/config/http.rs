@@ -20,6 +20,17 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<String>,
     /// How long a client may take to send its upgrade request.
     pub handshake_timeout: Duration,
+    /// Bytes of the upgrade request's headers and query (names and values)
+    /// a connection keeps for the application (8 KiB). Authentication sees
+    /// the whole request; what is kept afterwards, in request order, stops
+    /// at this budget, so an idle connection costs the same whatever its
+    /// upgrade carried.
+    pub handshake_budget: usize,
+    /// Bearer token (or `?token=`) required for `/metrics` and
+    /// `/socket-health`. `None` (the default) leaves them open, as
+    /// monitoring on a private network expects; set it when the server's
+    /// port is reachable from outside.
+    pub ops_access_token: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -31,6 +42,8 @@ impl Default for HttpConfig {
             docs_access_token: None,
             allowed_origins: vec!["*".to_owned()],
             handshake_timeout: Duration::from_secs(10),
+            handshake_budget: 8 * 1024,
+            ops_access_token: None,
         }
     }
 }
@@ -77,6 +90,20 @@ impl HttpConfig {
     }
 }
 
+impl HttpConfig {
+    /// Sets `handshake_budget`.
+    pub fn handshake_budget(mut self, bytes: usize) -> Self {
+        self.handshake_budget = bytes;
+        self
+    }
+
+    /// Sets `ops_access_token`.
+    pub fn ops_access_token(mut self, token: impl Into<String>) -> Self {
+        self.ops_access_token = Some(token.into());
+        self
+    }
+}
+
 impl std::fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpConfig")
@@ -89,6 +116,11 @@ impl std::fmt::Debug for HttpConfig {
             )
             .field("allowed_origins", &self.allowed_origins)
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("handshake_budget", &self.handshake_budget)
+            .field(
+                "ops_access_token",
+                &self.ops_access_token.as_ref().map(|_| "<set>"),
+            )
             .finish()
     }
 }

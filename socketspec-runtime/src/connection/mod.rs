@@ -35,6 +35,7 @@ struct Inner {
     connected_at: Instant,
     rooms: Arc<Rooms>,
     hooks: Arc<dyn RoomHooks>,
+    max_rooms: usize,
 }
 
 /// What joining and leaving rooms asks of the application: its guards and
@@ -53,6 +54,8 @@ pub(crate) struct ConnectionParts {
     pub(crate) outbound_queue: usize,
     pub(crate) rooms: Arc<Rooms>,
     pub(crate) hooks: Arc<dyn RoomHooks>,
+    /// `Limits::max_rooms_per_connection`.
+    pub(crate) max_rooms: usize,
 }
 
 impl Connection {
@@ -68,6 +71,7 @@ impl Connection {
                 connected_at: Instant::now(),
                 rooms: parts.rooms,
                 hooks: parts.hooks,
+                max_rooms: parts.max_rooms,
             }),
         }
     }
@@ -115,6 +119,16 @@ impl Connection {
         let plan = rooms.plan_join(room)?;
         if self.in_room(room) {
             return Ok(rooms.cluster_count(room).await);
+        }
+        let max = self.inner.max_rooms;
+        if self.joined().len() >= max {
+            return Err(crate::Error::permission_denied(
+                room,
+                &format!(
+                    "this connection is in {max} rooms, the most allowed (max_rooms_per_connection)"
+                ),
+            )
+            .with_detail("limit", max));
         }
         if let Some(matched) = &plan.guard
             && !self.inner.hooks.guard(self, matched).await

@@ -112,12 +112,26 @@ pub trait Hooks: Send + Sync + 'static {
 /// knowing the app's type.
 impl<A: App> RoomHooks for A {
     fn guard<'a>(&'a self, conn: &'a Connection, room: &'a RoomMatch<'a>) -> BoxFuture<'a, bool> {
-        Box::pin(App::guard(self, conn, room))
+        Box::pin(async move {
+            // A guard that panics admits nobody.
+            crate::panic_report::catch_panic("guard", App::guard(self, conn, room))
+                .await
+                .unwrap_or(false)
+        })
     }
     fn on_room_join<'a>(&'a self, conn: &'a Connection, room: &'a str) -> BoxFuture<'a, ()> {
-        Box::pin(self.hooks().on_room_join(conn, room))
+        Box::pin(async move {
+            crate::panic_report::catch_panic("on_room_join", self.hooks().on_room_join(conn, room))
+                .await;
+        })
     }
     fn on_room_leave<'a>(&'a self, conn: &'a Connection, room: &'a str) -> BoxFuture<'a, ()> {
-        Box::pin(self.hooks().on_room_leave(conn, room))
+        Box::pin(async move {
+            crate::panic_report::catch_panic(
+                "on_room_leave",
+                self.hooks().on_room_leave(conn, room),
+            )
+            .await;
+        })
     }
 }

@@ -24,7 +24,10 @@ impl Call {
     where
         F: FnOnce(EventContext<'_>) -> Result<()> + Send + 'static,
     {
-        let joined = tokio::task::spawn_blocking(move || handler(self.context())).await;
+        let joined = tokio::task::spawn_blocking(move || {
+            crate::panic_report::app_code(|| handler(self.context()))
+        })
+        .await;
         match joined {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),

@@ -115,7 +115,9 @@ impl<A: App, F: Future<Output = Result<()>>> Future for RunCall<A, F> {
             let polled = {
                 let _entered = this.span.enter();
                 let handler = this.handler.as_mut();
-                std::panic::catch_unwind(AssertUnwindSafe(|| handler.poll(cx)))
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    crate::panic_report::app_code(|| handler.poll(cx))
+                }))
             };
             let error = match polled {
                 Ok(Poll::Pending) => {
@@ -163,7 +165,8 @@ async fn report<A: App>(
 ) {
     if !error.is_payload_refusal() {
         tracing::debug!(connection = conn.id(), event, ?error, "handler failed");
-        app.hooks().on_error(&conn, event, &error).await;
+        crate::panic_report::catch_panic("on_error", app.hooks().on_error(&conn, event, &error))
+            .await;
     }
     let (code, message, details) = error.into_parts();
     namespace.metrics.error(code);

@@ -45,13 +45,13 @@ pub enum PayloadError {
         /// The event asked for.
         event: String,
     },
-    /// The payload breaks the event's schema: every violation, as a
-    /// client's `VALIDATION_ERROR` lists them.
+    /// The payload breaks the event's schema: the violations exactly as a
+    /// client's `VALIDATION_ERROR` lists them (every one, up to its cap).
     #[error("{message}")]
     Invalid {
         /// A one-line summary (`payload.text: ...; payload.room: ...`).
         message: String,
-        /// Every violation, in the validator's order.
+        /// The violations, in the validator's order.
         violations: Vec<Violation>,
     },
 }
@@ -97,11 +97,19 @@ impl Validators {
         }
         let mut errors = Vec::new();
         let mut lines = Vec::new();
-        for error in validator.iter_errors(payload) {
+        // Bounded: a payload with 100,000 bad keys must not cost a reply
+        // (and the CPU) a hundred thousand times an echo's.
+        let mut found = validator.iter_errors(payload);
+        for error in found.by_ref().take(MAX_VIOLATIONS) {
             let path = error.instance_path().to_string();
-            let message = error.to_string();
+            let message = clip(&error.to_string());
             lines.push(format!("payload{}: {message}", dotted(&path)));
-            errors.push(json!({"path": path, "message": message}));
+            errors.push(json!({"path": clip(&path), "message": message}));
+        }
+        if found.next().is_some() {
+            lines.push(format!(
+                "(only the first {MAX_VIOLATIONS} violations are listed)"
+            ));
         }
         Err(Violations {
             message: lines.join("; "),
@@ -127,6 +135,26 @@ impl From<Violations> for PayloadError {
             violations: list,
         }
     }
+}
+
+/// The most violations one `VALIDATION_ERROR` lists.
+pub(crate) const MAX_VIOLATIONS: usize = 20;
+
+/// The longest violation message or path, in bytes: messages quote the
+/// offending value, which a client controls.
+const MAX_MESSAGE: usize = 256;
+
+/// `text`, cut at [`MAX_MESSAGE`] bytes (on a character boundary) with an
+/// ellipsis.
+fn clip(text: &str) -> String {
+    if text.len() <= MAX_MESSAGE {
+        return text.to_owned();
+    }
+    let mut end = MAX_MESSAGE;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
 }
 
 /// `/a/0/b` -> `.a[0].b`, for messages a person reads.
@@ -194,5 +222,41 @@ mod tests {
     fn dotted_paths() {
         assert_eq!(dotted("/a/0/b"), ".a[0].b");
         assert_eq!(dotted(""), "");
+    }
+
+    #[test]
+    fn violations_are_bounded_in_number_and_length() {
+        static WIDE: [EventMeta; 1] = [EventMeta {
+            name: "wide",
+            ordered: false,
+            executor: false,
+            payload_schema: r#"{"type":"object","additionalProperties":{"type":"integer"}}"#,
+            type_checked: false,
+        }];
+        static WIDE_META: AppMeta = AppMeta {
+            title: "t",
+            version: "1",
+            namespace: "/",
+            events: &WIDE,
+            rooms: &[],
+            spec_json: None,
+            docs_html: None,
+            asyncapi_json: None,
+        };
+        let validators = Validators::compile(&WIDE_META).unwrap_or_else(|_| panic!("compiles"));
+        let long = "x".repeat(10_000);
+        let payload: serde_json::Map<String, Value> =
+            (0..1000).map(|i| (format!("k{i}"), json!(long))).collect();
+        let Err(violations) = validators.check(0, &Value::Object(payload)) else {
+            panic!("expected violations")
+        };
+        let errors = violations.errors.as_array().map_or(0, Vec::len);
+        assert_eq!(errors, MAX_VIOLATIONS);
+        assert!(violations.message.contains("only the first 20"));
+        assert!(
+            violations.message.len() < 20 * 400,
+            "{}",
+            violations.message.len()
+        );
     }
 }

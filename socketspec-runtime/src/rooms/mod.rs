@@ -22,7 +22,7 @@ use std::sync::Arc;
 pub(crate) use catalog::RoomCatalog;
 pub use catalog::{InvalidPattern, RoomMatch};
 pub use push::{Push, Recipient};
-pub(crate) use registry::Registry;
+pub(crate) use registry::{Registry, RoomBudget};
 
 use crate::backend::{BackendError, DynBackend};
 use crate::error::{Error, Result};
@@ -60,6 +60,7 @@ impl Rooms {
         namespace: &str,
         patterns: &'static [RoomMeta],
         static_rooms: &[String],
+        budget: Arc<RoomBudget>,
         adapter: Option<Arc<dyn DynBackend>>,
         metrics: Arc<Metrics>,
     ) -> std::result::Result<Self, InvalidPattern> {
@@ -67,7 +68,7 @@ impl Rooms {
             namespace: namespace.to_owned(),
             backend_prefix: backend_prefix(namespace),
             catalog: RoomCatalog::new(patterns, static_rooms)?,
-            registry: Registry::default(),
+            registry: Registry::counted(budget),
             addresses: Registry::default(),
             adapter,
             metrics,
@@ -110,7 +111,14 @@ impl Rooms {
         {
             return Err(Error::permission_denied(room, "the room is full"));
         }
-        let local = self.registry.join(room, member);
+        let local = self.registry.join(room, member).map_err(|_| {
+            let max = self.registry.room_cap().unwrap_or_default();
+            Error::permission_denied(
+                room,
+                &format!("the server holds {max} rooms, the most it allows (max_rooms)"),
+            )
+            .with_detail("limit", max)
+        })?;
         Ok(self.share_count(room, local).await)
     }
 
@@ -214,7 +222,8 @@ impl Rooms {
     pub(crate) async fn add_addresses(&self, mailbox: &Arc<Mailbox>, user: Option<&str>) {
         for address in addresses_of(mailbox.id(), user) {
             let local = address.local_key();
-            let count = self.addresses.join(&local, mailbox);
+            // Address registries have no budget: this join cannot fail.
+            let count = self.addresses.join(&local, mailbox).unwrap_or(1);
             self.share_address_count(&local, count).await;
         }
     }

@@ -2,6 +2,7 @@
 //! [`Mailbox`] (its outbound queue), never the connection itself.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::frame::Frame;
@@ -13,7 +14,52 @@ type Members = HashMap<Box<str>, Arc<Mailbox>>;
 #[derive(Default)]
 pub(crate) struct Registry {
     rooms: Mutex<HashMap<String, Members>>,
+    /// The server-wide room cap this registry's rooms count against;
+    /// `None` for registries that are not rooms (connection addresses).
+    budget: Option<Arc<RoomBudget>>,
 }
+
+/// How many rooms exist on this node across namespaces, and how many may.
+#[derive(Debug)]
+pub(crate) struct RoomBudget {
+    used: AtomicUsize,
+    max: usize,
+}
+
+impl RoomBudget {
+    /// A budget of `max` rooms.
+    pub(crate) fn new(max: usize) -> Self {
+        RoomBudget {
+            used: AtomicUsize::new(0),
+            max,
+        }
+    }
+
+    /// The cap.
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+
+    fn take(&self) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                (used < self.max).then_some(used + 1)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_sub(1)
+            });
+    }
+}
+
+/// A join that would create a room past the server-wide cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RoomCapReached;
 
 /// What a local delivery did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +71,34 @@ pub(crate) struct Delivery {
 }
 
 impl Registry {
-    /// Adds `member`; returns the local member count after the join.
-    pub(crate) fn join(&self, room: &str, member: &Arc<Mailbox>) -> usize {
+    /// A registry of rooms counted against `budget`.
+    pub(crate) fn counted(budget: Arc<RoomBudget>) -> Self {
+        Registry {
+            rooms: Mutex::default(),
+            budget: Some(budget),
+        }
+    }
+
+    /// Adds `member`; returns the local member count after the join, or
+    /// `RoomCapReached` when the room is new and the budget is spent.
+    pub(crate) fn join(&self, room: &str, member: &Arc<Mailbox>) -> Result<usize, RoomCapReached> {
         let mut rooms = self.lock();
-        let members = rooms.entry(room.to_owned()).or_default();
+        let members = match rooms.get_mut(room) {
+            Some(members) => members,
+            None => {
+                if self.budget.as_ref().is_some_and(|b| !b.take()) {
+                    return Err(RoomCapReached);
+                }
+                rooms.entry(room.to_owned()).or_default()
+            }
+        };
         members.insert(member.id().into(), Arc::clone(member));
-        members.len()
+        Ok(members.len())
+    }
+
+    /// The server-wide cap this registry counts against.
+    pub(crate) fn room_cap(&self) -> Option<usize> {
+        self.budget.as_ref().map(|b| b.max())
     }
 
     /// Removes `member_id`; returns the local member count after the leave.
@@ -43,6 +111,16 @@ impl Registry {
         let left = members.len();
         if left == 0 {
             rooms.remove(room);
+            if let Some(budget) = &self.budget {
+                budget.give_back();
+            }
+            // Give a spike's memory back: a map keeps its capacity.
+            let len = rooms.len();
+            if rooms.capacity() > 64 && len * 4 < rooms.capacity() {
+                rooms.shrink_to(len * 2);
+            }
+        } else if members.capacity() > 16 && left * 4 < members.capacity() {
+            members.shrink_to(left * 2);
         }
         left
     }
@@ -99,14 +177,29 @@ mod tests {
         let registry = Registry::default();
         let a = Arc::new(Mailbox::new("a", 4));
         let b = Arc::new(Mailbox::new("b", 4));
-        assert_eq!(registry.join("r", &a), 1);
-        assert_eq!(registry.join("r", &b), 2);
-        assert_eq!(registry.join("r", &b), 2);
+        assert_eq!(registry.join("r", &a), Ok(1));
+        assert_eq!(registry.join("r", &b), Ok(2));
+        assert_eq!(registry.join("r", &b), Ok(2));
         let delivery = registry.deliver("r", &Frame::from("x"), Some("a"));
         assert_eq!(delivery.delivered, 1);
         assert_eq!((a.len(), b.len()), (0, 1));
         assert_eq!(registry.leave("r", "a"), 1);
         assert_eq!(registry.leave("r", "b"), 0);
         assert_eq!(registry.room_count(), 0);
+    }
+
+    #[test]
+    fn new_rooms_count_against_the_budget() {
+        let budget = Arc::new(RoomBudget::new(2));
+        let registry = Registry::counted(Arc::clone(&budget));
+        let a = Arc::new(Mailbox::new("a", 4));
+        assert_eq!(registry.join("r1", &a), Ok(1));
+        assert_eq!(registry.join("r2", &a), Ok(1));
+        assert_eq!(registry.join("r3", &a), Err(RoomCapReached));
+        // An existing room takes more members.
+        let b = Arc::new(Mailbox::new("b", 4));
+        assert_eq!(registry.join("r1", &b), Ok(2));
+        registry.leave("r2", "a");
+        assert_eq!(registry.join("r3", &a), Ok(1));
     }
 }

@@ -15,6 +15,8 @@ use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{self, Message};
 
+use super::flood::FloodGuard;
+use super::metered::Metered;
 use super::ordered::OrderedCall;
 use super::rate_limit::TokenBucket;
 use super::timers::SessionClock;
@@ -32,7 +34,7 @@ pub(super) const WRITE_BATCH: usize = 64;
 
 /// One connection's loop: it owns the WebSocket.
 pub(super) struct ConnectionLoop<A, S> {
-    pub(super) ws: WebSocketStream<S>,
+    pub(super) ws: WebSocketStream<Metered<S>>,
     pub(super) conn: Connection,
     pub(super) app: Arc<A>,
     pub(super) namespace: Arc<Namespace>,
@@ -40,6 +42,7 @@ pub(super) struct ConnectionLoop<A, S> {
     pub(super) hub: Arc<Hub>,
     pub(super) clock: SessionClock,
     pub(super) bucket: Option<TokenBucket>,
+    pub(super) flood: FloodGuard,
     pub(super) in_flight: Arc<Semaphore>,
     /// Unordered handlers of this connection, polled by the loop itself
     /// (before it reads the next frame, so a handler that broadcasts before
@@ -61,6 +64,8 @@ enum Wake {
     Outbound,
     Inbound(Option<Result<Message, tungstenite::Error>>),
     Timer,
+    /// Bytes keep arriving and no message comes of them.
+    Flood,
     HandlerDone,
     /// An in-flight permit came back while reading was paused.
     PermitFree,
@@ -74,7 +79,7 @@ where
 {
     /// A loop for `conn` over `ws`.
     pub(super) fn new(
-        ws: WebSocketStream<S>,
+        ws: WebSocketStream<Metered<S>>,
         conn: Connection,
         app: Arc<A>,
         namespace: Arc<Namespace>,
@@ -87,6 +92,12 @@ where
         ConnectionLoop {
             clock: SessionClock::new(config.session, now, auth_expiry),
             bucket: config.rate_limit.map(|limit| TokenBucket::new(limit, now)),
+            flood: FloodGuard::new(
+                ws.get_ref().counter(),
+                config.limits.hard_cap(),
+                config.limits.max_control_frames_per_sec,
+                now,
+            ),
             in_flight: Arc::new(Semaphore::new(config.limits.max_in_flight.max(1))),
             running: FuturesUnordered::new(),
             unflushed: 0,
@@ -107,7 +118,11 @@ where
         if self.send_now(&connect).await.is_err() {
             return DisconnectReason::TransportError;
         }
-        if let Err(error) = self.app.hooks().on_connect(&self.conn).await {
+        let connected =
+            crate::panic_report::catch_panic("on_connect", self.app.hooks().on_connect(&self.conn))
+                .await
+                .unwrap_or_else(|| Err(crate::Error::handler("internal error in on_connect")));
+        if let Err(error) = connected {
             tracing::warn!(connection = self.conn.id(), ?error, "on_connect failed");
             let (code, message, details) = error.into_parts();
             self.hub.metrics.error(code);
@@ -151,6 +166,11 @@ where
                         return reason;
                     }
                 }
+                Wake::Flood => {
+                    return self
+                        .close(CloseRequest::new(DisconnectReason::FrameFlood))
+                        .await;
+                }
                 Wake::HandlerDone | Wake::PermitFree => {}
                 Wake::Flush => {
                     if self.write(0, true).await.is_err() {
@@ -163,6 +183,7 @@ where
 
     async fn next_wake(&mut self) -> Wake {
         let deadline = self.clock.next_deadline();
+
         let can_read = self.in_flight.available_permits() > 0;
         let mailbox = self.conn.mailbox();
         let wake = tokio::select! {
@@ -173,6 +194,12 @@ where
             () = shutdown_started(&mut self.shutdown) => Wake::Shutdown,
             () = mailbox.ready() => Wake::Outbound,
             Some(()) = self.running.next(), if !self.running.is_empty() => Wake::HandlerDone,
+            // Before the socket, and without tokio's timer: a peer that keeps
+            // the socket busy (a frame flood uses up the task's cooperative
+            // budget on every poll, which would leave a `Sleep` pending
+            // forever) must not hold off the session timers or the flood rule.
+            () = due(deadline), if deadline.is_some() => Wake::Timer,
+            () = self.flood.tripped() => Wake::Flood,
             message = self.ws.next(), if can_read => Wake::Inbound(message),
             // An `ordered` handler that replies nothing frees its permit in
             // its worker's task: this wakes the loop to read again.
@@ -194,6 +221,18 @@ async fn shutdown_started(shutdown: &mut watch::Receiver<bool>) {
         // The hub (the sender) outlives every connection: never here.
         std::future::pending::<()>().await;
     }
+}
+
+/// Ready once `deadline` has passed, checked on every poll; never wakes
+/// the task itself (the `sleep_until` branch does).
+fn due(deadline: Option<Instant>) -> impl Future<Output = ()> {
+    std::future::poll_fn(move |_| {
+        if deadline.is_some_and(|at| at <= Instant::now()) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -68,6 +68,9 @@ where
             Message::Binary(_) => FrameKind::Binary,
             _ => FrameKind::Control,
         });
+        if matches!(message, Message::Text(_) | Message::Binary(_)) {
+            self.flood.message();
+        }
         match message {
             Message::Text(text) => {
                 let frame = Frame::from_utf8_bytes(text);
@@ -97,7 +100,16 @@ where
                 .await;
                 Some(DisconnectReason::ClientClose)
             }
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
+            Message::Ping(_) | Message::Pong(_) => {
+                if self.flood.control(Instant::now()) {
+                    return Some(
+                        self.close(CloseRequest::new(DisconnectReason::FrameFlood))
+                            .await,
+                    );
+                }
+                None
+            }
+            Message::Frame(_) => None,
         }
     }
 

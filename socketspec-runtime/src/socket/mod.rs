@@ -11,7 +11,9 @@
 mod closing;
 mod connect;
 mod event_loop;
+mod flood;
 mod inbound;
+mod metered;
 mod ordered;
 mod outbound;
 mod rate_limit;
@@ -38,7 +40,10 @@ use crate::envelope;
 use crate::error::ErrorCode;
 use crate::hub::Hub;
 use crate::identity::Identity;
+use crate::mailbox::CloseRequest;
+use crate::panic_report::catch_panic;
 use event_loop::ConnectionLoop;
+pub(crate) use metered::Metered;
 
 /// What the upgrade decided about a new connection.
 pub(crate) struct Admission {
@@ -52,7 +57,7 @@ pub(crate) async fn serve<A, S>(
     namespace: Arc<Namespace>,
     chain: Chain,
     hub: Arc<Hub>,
-    mut ws: WebSocketStream<S>,
+    mut ws: WebSocketStream<Metered<S>>,
     admission: Admission,
 ) where
     A: App,
@@ -73,22 +78,38 @@ pub(crate) async fn serve<A, S>(
         outbound_queue: hub.config.limits.outbound_queue,
         rooms: Arc::clone(&namespace.rooms),
         hooks: Arc::clone(&app) as _,
+        max_rooms: hub.config.limits.max_rooms_per_connection,
     });
     let user = conn.user_id();
     let rooms = Arc::clone(&namespace.rooms);
     rooms.add_addresses(conn.mailbox(), user.as_deref()).await;
     let mut lp = ConnectionLoop::new(ws, conn, app, namespace, chain, hub);
-    let reason = lp.run().await;
+    // A panic anywhere in the loop must not skip the cleanup below: the
+    // connection would stay a member of its rooms forever (a ghost).
+    let reason = match catch_panic("connection loop", lp.run()).await {
+        Some(reason) => reason,
+        None => {
+            let close = lp.close(CloseRequest::new(DisconnectReason::InternalError));
+            catch_panic("closing", close).await;
+            DisconnectReason::InternalError
+        }
+    };
     lp.conn.mailbox().close();
     rooms.remove_addresses(lp.conn.id(), user.as_deref()).await;
     // Handlers still running finish (their replies are dropped with the
     // socket), so work a client started is not cut off halfway.
     let mut running = std::mem::take(&mut lp.running);
     if !running.is_empty() {
-        tokio::spawn(async move { while running.next().await.is_some() {} });
+        tokio::spawn(catch_panic("handlers after close", async move {
+            while running.next().await.is_some() {}
+        }));
     }
     lp.conn.leave_all().await;
-    lp.app.hooks().on_disconnect(&lp.conn, &reason).await;
+    catch_panic(
+        "on_disconnect",
+        lp.app.hooks().on_disconnect(&lp.conn, &reason),
+    )
+    .await;
     lp.hub.metrics.connection_closed(&reason);
 }
 

@@ -29,7 +29,9 @@ pub(super) fn spawn_ordered_worker<A: App>(
             if let Some(permit) = permit {
                 run.as_mut().hold(permit);
             }
-            run.await;
+            // `run_call` catches the handler's panics; this catches the
+            // rest (middleware), so the worker outlives any one call.
+            crate::panic_report::catch_panic("ordered worker", run).await;
         }
     });
     tx

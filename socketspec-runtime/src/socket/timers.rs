@@ -61,7 +61,7 @@ impl SessionClock {
         let mut clock = SessionClock {
             config,
             started: now,
-            next_ping: on(config.heartbeat_interval).map(|d| now + d),
+            next_ping: on(config.heartbeat_interval).and_then(|d| now.checked_add(d)),
             pong_due: None,
             last_activity: now,
             idle_warned: false,
@@ -90,8 +90,9 @@ impl SessionClock {
         self.auth_expiry = expires.map(|at| {
             let left = at
                 .duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO);
-            now + left
+                .unwrap_or(Duration::ZERO)
+                .min(crate::auth::FURTHEST_EXPIRY);
+            now.checked_add(left).unwrap_or(now)
         });
         self.auth_warned = false;
         self.recompute();
@@ -102,11 +103,11 @@ impl SessionClock {
     }
 
     fn idle_deadline(&self) -> Option<Instant> {
-        on(self.config.idle_timeout).map(|d| self.last_activity + d)
+        on(self.config.idle_timeout).and_then(|d| self.last_activity.checked_add(d))
     }
 
     fn session_deadline(&self) -> Option<Instant> {
-        on(self.config.max_duration).map(|d| self.started + d)
+        on(self.config.max_duration).and_then(|d| self.started.checked_add(d))
     }
 
     fn warning(deadline: Instant, window: Duration) -> Instant {
@@ -165,9 +166,11 @@ impl SessionClock {
             .min_by_key(|(at, _)| *at)?;
         match action {
             TimerAction::Ping => {
-                self.next_ping = on(self.config.heartbeat_interval).map(|d| now + d);
+                self.next_ping =
+                    on(self.config.heartbeat_interval).and_then(|d| now.checked_add(d));
                 if self.pong_due.is_none() {
-                    self.pong_due = on(self.config.heartbeat_timeout).map(|d| now + d);
+                    self.pong_due =
+                        on(self.config.heartbeat_timeout).and_then(|d| now.checked_add(d));
                 }
                 Some(TimerAction::Ping)
             }

@@ -133,6 +133,7 @@ impl ServerBuilder {
 
     /// Builds the server, compiling every payload schema once.
     pub fn build(self) -> Result<Server, BuildError> {
+        crate::panic_report::install();
         let hub = Arc::new(Hub::new(self.config, self.auth, &self.backend)?);
         let chain: Chain = self.middleware.into();
         let mut seen = HashSet::new();

@@ -9,8 +9,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::Full;
 
-use super::http::{Body, parse_query, text_response};
-use crate::auth::{HandshakeRequest, constant_time_eq};
+use super::http::{Body, require_token, text_response};
 use crate::config::HttpConfig;
 use crate::meta::AppMeta;
 
@@ -21,22 +20,10 @@ pub(crate) fn serve<B>(
     req: &Request<B>,
     rest: &str,
 ) -> Response<Body> {
-    if let Some(expected) = &config.docs_access_token {
-        let request = HandshakeRequest {
-            headers: req.headers().clone(),
-            query: parse_query(req.uri().query()),
-        };
-        let offered = request
-            .bearer_token()
-            .or_else(|| request.query_param("token"));
-        if !offered.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes())) {
-            let mut response =
-                text_response(StatusCode::UNAUTHORIZED, "a docs access token is required");
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return response;
-        }
+    if let Some(expected) = &config.docs_access_token
+        && let Err(refused) = require_token(req, expected, "a docs access token is required")
+    {
+        return refused;
     }
     let Some((meta, document)) = find(namespaces, rest) else {
         return text_response(StatusCode::NOT_FOUND, "not found");

@@ -67,6 +67,7 @@ impl<A: App> Mount<A> {
             meta.namespace,
             meta.rooms,
             &hub.config.static_rooms,
+            Arc::clone(&hub.room_budget),
             hub.adapter.clone(),
             Arc::clone(&hub.metrics),
         )?;
@@ -88,6 +89,7 @@ impl<A: App> Mount<A> {
 
     async fn serve<S: Io>(self: Arc<Self>, hub: Arc<Hub>, io: S, admission: Admission) {
         let config = ws_config(&hub.config.limits);
+        let io = socket::Metered::new(io);
         let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         let namespace = Arc::clone(&self.namespace);
         let chain = Arc::clone(&self.chain);
@@ -148,7 +150,7 @@ pub(crate) fn namespace_path(config: &ServerConfig, namespace: &str) -> String {
 /// far above `max_payload_size` past which a frame is refused (close 1009)
 /// before it is buffered whole.
 pub(crate) fn ws_config(limits: &Limits) -> WebSocketConfig {
-    let hard_limit = limits.max_payload_size.saturating_mul(4).max(64 * 1024);
+    let hard_limit = limits.hard_cap();
     WebSocketConfig::default()
         .read_buffer_size(limits.read_buffer_size.max(256))
         .write_buffer_size(limits.write_buffer_size)

@@ -41,3 +41,33 @@ pub(crate) fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
         })
         .unwrap_or_default()
 }
+
+/// `Ok` when the request offers `expected` as `Authorization: Bearer <t>`
+/// or `?token=<t>` (compared in constant time); else the 401 to answer.
+pub(crate) fn require_token<B>(
+    req: &http::Request<B>,
+    expected: &str,
+    message: &str,
+) -> Result<(), Response<Body>> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    let offered = bearer.or_else(|| {
+        parse_query(req.uri().query())
+            .into_iter()
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v)
+    });
+    if offered.is_some_and(|t| crate::auth::constant_time_eq(t.as_bytes(), expected.as_bytes())) {
+        return Ok(());
+    }
+    let mut response = text_response(StatusCode::UNAUTHORIZED, message);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    Err(response)
+}

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 
 use super::docs;
 use super::endpoint::{Endpoint, namespace_path};
-use super::http::{Body, json_response, text_response};
+use super::http::{Body, json_response, require_token, text_response};
 use super::origin::OriginPolicy;
 use super::upgrade::{self, Refusal};
 use crate::auth::HandshakeRequest;
@@ -336,6 +336,12 @@ impl Server {
             return upgrade::upgrade(&self.inner.hub, &self.inner.origins, &endpoint, req).await;
         }
         let http = &self.inner.hub.config.http;
+        if (path == "/socket-health" || path == "/metrics")
+            && let Some(expected) = &http.ops_access_token
+            && let Err(refused) = require_token(&req, expected, "an ops access token is required")
+        {
+            return refused;
+        }
         if path == "/socket-health" {
             return json_response(StatusCode::OK, &self.health());
         }

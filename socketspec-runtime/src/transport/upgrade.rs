@@ -55,6 +55,7 @@ pub(super) async fn upgrade<B>(
     let handshake = HandshakeRequest {
         headers: owned_headers(headers),
         query: parse_query(req.uri().query()),
+        dropped: 0,
     };
     let (hub, slot, admission) = match admit(hub, origins, handshake).await {
         Ok(admitted) => admitted,
@@ -103,6 +104,8 @@ pub(super) async fn admit(
         None => Ok(None),
         Some(auth) => auth.authenticate(&handshake).await.map(Some),
     };
+    let mut handshake = handshake;
+    handshake.retain_within(hub.config.http.handshake_budget);
     let admission = Admission {
         handshake,
         identity,

@@ -16,8 +16,8 @@
 //! its memberships; broadcasts that cannot be published fail with an error
 //! to their sender.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -101,6 +101,18 @@ pub struct RedisBackend {
     script: redis::Script,
     /// This node's member count per room, re-registered after an outage.
     local: Mutex<HashMap<String, usize>>,
+    /// Rooms this node left while Redis did not answer: their fields must
+    /// go when it does.
+    left_unshared: Mutex<HashSet<String>>,
+    /// Whether Redis holds every local membership. False from the start,
+    /// after any failed command and after a reconnect, until a
+    /// re-registration completes; the node reports itself degraded
+    /// meanwhile.
+    registered: AtomicBool,
+    /// A re-registration task is running.
+    reregistering: AtomicBool,
+    /// Nodes whose liveness key exists, as last counted (0: not yet).
+    live_nodes: AtomicUsize,
     pubsub_up: Arc<AtomicBool>,
     commands_up: Arc<AtomicBool>,
     stop: watch::Sender<bool>,
@@ -120,6 +132,10 @@ impl RedisBackend {
             commands: OnceCell::new(),
             script: redis::Script::new(COUNT_SCRIPT),
             local: Mutex::new(HashMap::new()),
+            left_unshared: Mutex::new(HashSet::new()),
+            registered: AtomicBool::new(false),
+            reregistering: AtomicBool::new(false),
+            live_nodes: AtomicUsize::new(0),
             pubsub_up: Arc::new(AtomicBool::new(false)),
             commands_up: Arc::new(AtomicBool::new(false)),
             stop: watch::Sender::new(false),
@@ -178,6 +194,10 @@ impl RedisBackend {
             Err(_) => Err(BackendError("Redis did not answer in time".to_owned())),
         };
         self.commands_up.store(result.is_ok(), Ordering::Release);
+        if result.is_err() {
+            // What this command was to record may be missing in Redis.
+            self.registered.store(false, Ordering::Release);
+        }
         result
     }
 
@@ -207,9 +227,32 @@ impl RedisBackend {
         self.run::<()>(RedisCall::Cmd(&cmd)).await
     }
 
-    /// Registers every local membership again (after an outage).
+    /// Registers every local membership again (after an outage), and
+    /// removes the rooms left meanwhile. Only a complete pass marks the
+    /// node registered; any failure leaves it for the next try.
     async fn reregister(&self) -> Result<(), BackendError> {
+        self.registered.store(true, Ordering::Release);
         self.refresh_liveness().await?;
+        let left: Vec<String> = self
+            .left_unshared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .collect();
+        for (i, room) in left.iter().enumerate() {
+            let still_left = !self
+                .local
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains_key(room);
+            if still_left && let Err(e) = self.count(room, Some(0)).await {
+                self.left_unshared
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(left[i..].iter().cloned());
+                return Err(e);
+            }
+        }
         let rooms: Vec<(String, usize)> = self
             .local
             .lock()
@@ -220,7 +263,52 @@ impl RedisBackend {
         for (room, count) in rooms {
             self.count(&room, Some(count)).await?;
         }
-        Ok(())
+        // A command that failed meanwhile cleared the flag again.
+        if self.registered.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            Err(BackendError(
+                "a membership change failed during re-registration".to_owned(),
+            ))
+        }
+    }
+
+    /// Starts re-registering in the background unless the node is
+    /// registered or a re-registration is already running.
+    fn ensure_registered(self: &Arc<Self>) {
+        if self.registered.load(Ordering::Acquire)
+            || self.reregistering.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut stop = this.stop.subscribe();
+            this.reregister_until_done(&mut stop).await;
+            this.reregistering.store(false, Ordering::Release);
+        });
+    }
+
+    /// Re-registers until it completes (with backoff), unless stopped.
+    async fn reregister_until_done(&self, stop: &mut watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.reregister().await {
+                Ok(()) => {
+                    self.count_live_nodes().await;
+                    return;
+                }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "re-registering memberships failed; retrying in {backoff:?}"
+                ),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                _ = stop.changed() => return,
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
     }
 
     /// Keeps the pub/sub subscription up, reconnecting with backoff.
@@ -236,9 +324,8 @@ impl RedisBackend {
                     if pubsub.subscribe(self.channel()).await.is_ok() {
                         self.pubsub_up.store(true, Ordering::Release);
                         backoff = Duration::from_millis(100);
-                        if let Err(e) = self.reregister().await {
-                            tracing::warn!(error = %e, "re-registering memberships failed");
-                        }
+                        self.registered.store(false, Ordering::Release);
+                        self.ensure_registered();
                         let mut messages = pubsub.on_message();
                         loop {
                             tokio::select! {
@@ -275,9 +362,14 @@ impl RedisBackend {
                 () = tokio::time::sleep(period) => {}
                 _ = stop.changed() => return,
             }
-            if let Err(e) = self.refresh_liveness().await {
+            // A failed command since the last pass (Redis restarted, or
+            // this node was cut off from it) left memberships unrecorded.
+            if !self.registered.load(Ordering::Acquire) {
+                self.ensure_registered();
+            } else if let Err(e) = self.refresh_liveness().await {
                 tracing::warn!(error = %e, "refreshing the node's liveness key failed");
             }
+            self.count_live_nodes().await;
         }
     }
 
@@ -328,7 +420,14 @@ impl BackendAdapter for Arc<RedisBackend> {
                 local.insert(room.to_owned(), local_members);
             }
         }
-        self.count(room, Some(local_members)).await
+        let shared = self.count(room, Some(local_members)).await;
+        if shared.is_err() && local_members == 0 {
+            self.left_unshared
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(room.to_owned());
+        }
+        shared
     }
 
     async fn member_count(&self, room: &str) -> Result<usize, BackendError> {
@@ -349,40 +448,27 @@ impl BackendAdapter for Arc<RedisBackend> {
         let payload = wire::encode(&self.node_id, room, except, frame.as_bytes());
         let mut cmd = redis::cmd("PUBLISH");
         cmd.arg(self.channel()).arg(payload);
-        self.run::<i64>(RedisCall::Cmd(&cmd)).await.map(|_| ())
+        let receivers: i64 = self.run(RedisCall::Cmd(&cmd)).await?;
+        self.check_reach(usize::try_from(receivers).unwrap_or(0))
     }
 
     async fn rooms(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
         let key_prefix = self.key("room", "");
-        let mut cursor: u64 = 0;
-        let mut rooms = Vec::new();
-        // SCAN in bounded steps: KEYS would block Redis on a big keyspace.
-        loop {
-            let mut cmd = redis::cmd("SCAN");
-            cmd.arg(cursor)
-                .arg("MATCH")
-                .arg(format!(
-                    "{}*",
-                    glob_escape(&format!("{key_prefix}{prefix}"))
-                ))
-                .arg("COUNT")
-                .arg(500);
-            let (next, keys): (u64, Vec<String>) = self.run(RedisCall::Cmd(&cmd)).await?;
-            rooms.extend(
-                keys.iter()
-                    .filter_map(|k| k.strip_prefix(&key_prefix))
-                    .filter_map(|k| k.strip_prefix(prefix))
-                    .map(str::to_owned),
-            );
-            if next == 0 {
-                return Ok(rooms);
-            }
-            cursor = next;
-        }
+        let keys = self
+            .keys_with_prefix(&format!("{key_prefix}{prefix}"))
+            .await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| k.strip_prefix(&key_prefix))
+            .filter_map(|k| k.strip_prefix(prefix))
+            .map(str::to_owned)
+            .collect())
     }
 
     fn healthy(&self) -> bool {
-        self.pubsub_up.load(Ordering::Acquire) && self.commands_up.load(Ordering::Acquire)
+        self.pubsub_up.load(Ordering::Acquire)
+            && self.commands_up.load(Ordering::Acquire)
+            && self.registered.load(Ordering::Acquire)
     }
 
     async fn shutdown(&self) {
@@ -406,15 +492,5 @@ impl BackendAdapter for Arc<RedisBackend> {
 }
 
 /// `text` with Redis glob characters escaped, for a `MATCH` pattern.
-fn glob_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
+mod scan;
 mod wire;
