@@ -121,8 +121,7 @@ async fn upgrade_with_headers(headers: usize, each: usize, budget: usize) -> See
             .contains("__connect__")
     );
     serving.abort();
-    let seen = std::mem::take(&mut *recorder.0.lock().unwrap());
-    seen
+    std::mem::take(&mut *recorder.0.lock().unwrap())
 }
 
 #[tokio::test]

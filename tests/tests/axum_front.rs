@@ -112,6 +112,31 @@ async fn both_fronts_serve_docs_health_and_metrics() -> Result<()> {
 }
 
 #[tokio::test]
+async fn both_fronts_guard_docs_and_ops_routes_with_their_tokens() -> Result<()> {
+    for front in Front::ALL {
+        let server = front.start(&["--docs", "--docs-token", "d0cs", "--ops-token", "0ps"]);
+        for (path, token) in [
+            ("/socket-docs/spec.json", "d0cs"),
+            ("/metrics", "0ps"),
+            ("/socket-health", "0ps"),
+        ] {
+            let none = http_get(server.addr(), path, &[]).await?;
+            assert!(
+                matches!(none.status, 401 | 403),
+                "{front:?} {path} without a token: {none:?}"
+            );
+            let bearer = format!("Bearer {token}");
+            let with = http_get(server.addr(), path, &[("Authorization", bearer.as_str())]).await?;
+            assert_eq!(
+                with.status, 200,
+                "{front:?} {path} with its token: {with:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn both_fronts_refuse_a_foreign_origin_with_403() -> Result<()> {
     let good = "https://good.example";
     for front in Front::ALL {

@@ -92,12 +92,12 @@ impl JwtAuth {
                 ));
             }
         };
-        if let Some(nbf) = numeric_date(&claims, "nbf")? {
-            if nbf - leeway > now {
-                return Err(AuthRejection::new(
-                    "invalid token: it is not valid yet (nbf)",
-                ));
-            }
+        if let Some(nbf) = numeric_date(&claims, "nbf")?
+            && nbf - leeway > now
+        {
+            return Err(AuthRejection::new(
+                "invalid token: it is not valid yet (nbf)",
+            ));
         }
         let user_id = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
         Ok(Identity {
