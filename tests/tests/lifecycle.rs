@@ -308,3 +308,50 @@ async fn in_flight_handlers_finish_during_shutdown() -> Result<()> {
     assert_eq!(status.code(), Some(0), "exit status {status}");
     Ok(())
 }
+
+#[tokio::test]
+async fn requests_during_shutdown_get_an_error_not_silence() -> Result<()> {
+    let mut server = ChatServer::start(&["--shutdown-grace", "5"]);
+    let (mut client, _) = Client::connect_ready(&server.ws_url()).await?;
+    client
+        .send_event_with_id("slow_echo", json!({"seq": 7, "delay_ms": 1500}), "slow")
+        .await?;
+    eventually(T, "slow_echo running on the server", async || {
+        Ok((handlers_in_flight(server.addr()).await? >= 1.0).then_some(()))
+    })
+    .await?;
+    server.signal(Signal::TERM)?;
+    let notice = client.recv_json(T).await?;
+    assert_eq!(event_of(&notice), "__server_shutdown__", "{notice}");
+    // Sent after the shutdown started, while a handler still runs.
+    for i in 0..3 {
+        client
+            .send_event_with_id(
+                "echo",
+                json!({"seq": i, "data": "late"}),
+                &format!("late{i}"),
+            )
+            .await?;
+    }
+    let mut refused = Vec::new();
+    let mut slow = None;
+    while refused.len() < 3 || slow.is_none() {
+        let message = client.recv_json(T).await?;
+        match event_of(&message) {
+            "__error__" => {
+                let p = assert_error(&message, "HANDLER_ERROR");
+                assert_eq!(p["event"], "echo", "{message}");
+                refused.push(message["id"].as_str().unwrap_or_default().to_owned());
+            }
+            "echo_reply" => slow = Some(message),
+            other => panic!("unexpected {other}: {message}"),
+        }
+    }
+    refused.sort();
+    assert_eq!(refused, ["late0", "late1", "late2"]);
+    assert_eq!(slow.map(|m| m["id"].clone()), Some(json!("slow")));
+    assert_eq!(expect_disconnect_then_close(&mut client).await?, Some(1001));
+    let status = server.exited(Duration::from_secs(10)).await?;
+    assert_eq!(status.code(), Some(0), "exit status {status}");
+    Ok(())
+}

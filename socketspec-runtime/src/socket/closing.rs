@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use super::event_loop::{ConnectionLoop, WRITE_BATCH};
 use crate::dispatch::App;
 use crate::envelope;
+use crate::error::ErrorCode;
 use crate::mailbox::CloseRequest;
 
 /// How long the closing exchange may take before the socket is dropped.
@@ -55,10 +56,46 @@ where
                         return DisconnectReason::ServerShutdown;
                     }
                 }
+                // What the client sent before it heard of the shutdown (some
+                // of it already read into the WebSocket's buffer) is not
+                // handled, and not left unanswered either.
+                message = self.ws.next() => match message {
+                    Some(Ok(Message::Text(text))) => self.refuse_while_shutting_down(text.as_bytes()),
+                    Some(Ok(Message::Binary(bytes))) => self.refuse_while_shutting_down(&bytes),
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
+                },
+            }
+        }
+        // Requests that already arrived (in the WebSocket's buffer or the
+        // socket's) get their error before the close frame.
+        while let Some(Some(Ok(message))) = futures_util::FutureExt::now_or_never(self.ws.next()) {
+            match message {
+                Message::Text(text) => self.refuse_while_shutting_down(text.as_bytes()),
+                Message::Binary(bytes) => self.refuse_while_shutting_down(&bytes),
+                _ => {}
             }
         }
         self.close(CloseRequest::new(DisconnectReason::ServerShutdown))
             .await
+    }
+
+    /// Answers a request that arrived during the shutdown with an error
+    /// (with its `id`), so that no request read goes unanswered.
+    fn refuse_while_shutting_down(&self, bytes: &[u8]) {
+        let Ok(decoded) = envelope::decode_borrowed(bytes) else {
+            return;
+        };
+        if socketspec_protocol::is_reserved(&decoded.event) {
+            return;
+        }
+        self.queue_error(
+            ErrorCode::HandlerError,
+            Some(&decoded.event),
+            "the server is shutting down; the event was not handled",
+            &Map::new(),
+            decoded.id.as_deref(),
+        );
     }
 
     /// The server-initiated close: queued frames, the error envelope if any,
