@@ -67,8 +67,9 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
   done
 fi
 
-# Build the chat server once up front so the end-to-end tests start it quickly.
-cargo build -p chat-example --bin chat-server
+# Build both chat servers once up front so the end-to-end tests start them
+# quickly (the harness uses a binary that exists as it is).
+cargo build -p chat-example --bin chat-server --bin chat-axum
 
 # Property tests run a fixed set of cases, so a run is reproducible; search
 # for new ones with a random seed (docs/reliability.md, "Fuzzing").

@@ -18,7 +18,9 @@
 //!   only talks to a socketspec server depends on
 //!   `socketspec-runtime = { default-features = false, features = ["client"] }`
 //!   and generates its code with `Builder::build_server(false)`;
-//! - `redis`: the Redis backend, for rooms and broadcasts across nodes.
+//! - `redis`: the Redis backend, for rooms and broadcasts across nodes;
+//! - `axum`: `socketspec_runtime::axum::router` mounts a server's routes (WebSocket paths,
+//!   docs, health, metrics) in an `axum::Router`.
 //!
 //! ## Layers
 //! Each layer uses only the ones below it:
@@ -63,6 +65,8 @@
 
 #[cfg(feature = "server")]
 pub mod auth;
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "server")]
 pub mod backend;
 #[cfg(feature = "client")]
@@ -110,7 +114,9 @@ pub use backend::Backend;
 #[cfg(feature = "server")]
 pub use connection::Connection;
 #[cfg(feature = "server")]
-pub use dispatch::{App, Call, EventContext, Hooks, Middleware, Next, SchemaError};
+pub use dispatch::{
+    App, Call, EventContext, Hooks, Middleware, Next, PayloadError, SchemaError, Violation,
+};
 pub use error::{AllowNobody, Error, OrHandlerError, Result};
 pub use frame::Frame;
 pub use future::BoxFuture;

@@ -1,6 +1,7 @@
 //! Where cargo put things: the workspace, the target directory and the
 //! profile this test executable was built with, and the other binaries the
-//! tests run (`chat-server`, the chat example's example programs).
+//! tests run (`chat-server`, `chat-axum`, the chat example's example
+//! programs).
 //!
 //! Everything is derived from the running test executable's own path,
 //! `<target dir>[/<triple>]/<profile dir>/deps/<test>-<hash>`, so a custom
@@ -8,8 +9,9 @@
 //! without reading cargo's configuration. A binary that is missing is built
 //! with cargo for the same profile, target directory and triple; one that
 //! exists is used as it is (`cargo test --workspace` and `scripts/test.sh`
-//! build `chat-server` with the rest of the workspace; after changing the
-//! example alone, build it before running only this package's tests).
+//! build `chat-server` and `chat-axum` with the rest of the workspace; after
+//! changing the example alone, build them before running only this
+//! package's tests).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -137,6 +139,13 @@ pub struct Artifact {
 pub const CHAT_SERVER: Artifact = Artifact {
     package: "chat-example",
     name: "chat-server",
+    example: false,
+};
+
+/// The chat service mounted in axum, with its REST routes.
+pub const CHAT_AXUM: Artifact = Artifact {
+    package: "chat-example",
+    name: "chat-axum",
     example: false,
 };
 

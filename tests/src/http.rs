@@ -1,13 +1,14 @@
 //! Plain HTTP against the server's other routes (`/socket-docs`,
-//! `/socket-health`, `/metrics`), with hyper-util's client over loopback.
+//! `/socket-health`, `/metrics`, `chat-axum`'s `/api/...`), with
+//! hyper-util's client over loopback.
 //!
 //! Tests that must send malformed or deliberately incomplete HTTP write
 //! raw bytes to a `TcpStream` themselves; everything well-formed goes
 //! through here.
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, StatusCode};
-use http_body_util::{BodyExt, Empty};
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
@@ -35,28 +36,55 @@ impl HttpResponse {
 /// `GET path` (with its query) on `addr` (`HOST:PORT`) with the given extra
 /// headers; reads the whole response, within [`DEFAULT_TIMEOUT`].
 pub async fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Result<HttpResponse> {
-    let mut request = Request::get(format!("http://{addr}{path}"));
+    http_request(addr, Method::GET, path, headers, Bytes::new()).await
+}
+
+/// `POST path` on `addr` with the given extra headers and `body`; reads
+/// the whole response, within [`DEFAULT_TIMEOUT`].
+pub async fn http_post(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Result<HttpResponse> {
+    http_request(addr, Method::POST, path, headers, body.into()).await
+}
+
+/// One request on `addr`: `method path` with the given extra headers and
+/// `body` (none when empty); reads the whole response, within
+/// [`DEFAULT_TIMEOUT`].
+pub async fn http_request(
+    addr: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> Result<HttpResponse> {
+    let what = format!("{method} {path}");
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
     let request = request
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| Error::Other(format!("GET {path}: {e}")))?;
+        .body(Full::new(body))
+        .map_err(|e| Error::Other(format!("{what}: {e}")))?;
     // One client per request, keeping no idle connection: each test has its
     // own runtime and its own servers, which come and go.
     let client = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(0)
-        .build_http::<Empty<Bytes>>();
+        .build_http::<Full<Bytes>>();
     let exchange = async {
         let response = client
             .request(request)
             .await
-            .map_err(|e| Error::Io(format!("GET {path}: {e}")))?;
+            .map_err(|e| Error::Io(format!("{what}: {e}")))?;
         let (parts, body) = response.into_parts();
         let body = body
             .collect()
             .await
-            .map_err(|e| Error::Io(format!("GET {path}: reading the body: {e}")))?
+            .map_err(|e| Error::Io(format!("{what}: reading the body: {e}")))?
             .to_bytes();
         Ok::<_, Error>(HttpResponse {
             status: parts.status.as_u16(),
@@ -66,7 +94,7 @@ pub async fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Resul
     };
     tokio::time::timeout(DEFAULT_TIMEOUT, exchange)
         .await
-        .map_err(|_| Error::Timeout(format!("GET {path}")))?
+        .map_err(|_| Error::Timeout(what.clone()))?
 }
 
 /// [`http_get`], requiring a `200 OK`; returns the body.

@@ -8,7 +8,8 @@
 //! - [`artifacts`]: the workspace, the target directory and profile of the
 //!   running tests, and the binaries they run (built when missing);
 //! - [`server`]: [`ChatServer`], the server process (start on port 0, the
-//!   `listening on` line, stderr, signals, kill on drop);
+//!   `listening on` line, stderr, signals, kill on drop), of either binary
+//!   ([`Front`]: `chat-server` or `chat-axum`);
 //! - [`client`]: [`Client`], the project's own `RawClient` with messages as
 //!   JSON envelopes and bounded waits, under a [`wire_check`] of every frame
 //!   the server sends;
@@ -37,7 +38,7 @@ pub mod wire_check;
 pub use artifacts::{chat_server_binary, target_dir, workspace_root};
 pub use client::{Client, DEFAULT_TIMEOUT, assert_error, event_of};
 pub use error::{Error, Result};
-pub use http::{HttpResponse, http_get};
+pub use http::{HttpResponse, http_get, http_post};
 pub use jwt::{mint_jwt, mint_jwt_claims, unix_now};
-pub use server::{ChatServer, Signal};
+pub use server::{ChatServer, Front, Signal};
 pub use socketspec_runtime::client::ClientOptions;

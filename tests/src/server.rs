@@ -1,4 +1,7 @@
-//! [`ChatServer`]: the chat example's `chat-server` as a child process.
+//! [`ChatServer`]: one of the chat example's binaries as a child process:
+//! `chat-server` (the built-in front) or `chat-axum` (the same service
+//! mounted in axum), chosen by [`Front`]; both take the same flags and
+//! must behave the same.
 //!
 //! It is started on port 0 with the test's flags; the harness waits for its
 //! `listening on ws://HOST:PORT/ws` line on stdout, keeps what it writes to
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, kill_process};
 
-use crate::artifacts::CHAT_SERVER;
+use crate::artifacts::{Artifact, CHAT_AXUM, CHAT_SERVER};
 use crate::wait::{child_exit, eventually};
 use crate::{Error, Result};
 
@@ -34,8 +37,48 @@ pub fn parse_listening_line(line: &str) -> Option<String> {
     (!addr.is_empty() && !addr.contains('/')).then(|| addr.to_owned())
 }
 
-/// A running `chat-server` process; killed on drop.
+/// Which of the chat example's binaries serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Front {
+    /// `chat-server`: the runtime's built-in HTTP front.
+    Builtin,
+    /// `chat-axum`: the same service inside an `axum::Router`, plus its
+    /// REST routes.
+    Axum,
+}
+
+impl Front {
+    /// Both, for checks every binary must pass.
+    pub const ALL: [Front; 2] = [Front::Builtin, Front::Axum];
+
+    /// The binary.
+    pub fn artifact(self) -> Artifact {
+        match self {
+            Front::Builtin => CHAT_SERVER,
+            Front::Axum => CHAT_AXUM,
+        }
+    }
+
+    /// The binary's name.
+    pub fn name(self) -> &'static str {
+        self.artifact().name
+    }
+
+    /// Starts this binary (see [`ChatServer::start`]).
+    ///
+    /// # Panics
+    /// As [`ChatServer::start`].
+    pub fn start(self, args: &[&str]) -> ChatServer {
+        match ChatServer::try_start_front(self, "127.0.0.1:0", args) {
+            Ok(server) => server,
+            Err(e) => panic!("{} {args:?}: {e}", self.name()),
+        }
+    }
+}
+
+/// A running chat server process; killed on drop.
 pub struct ChatServer {
+    front: Front,
     child: Child,
     addr: String,
     stderr: Arc<Mutex<String>>,
@@ -64,10 +107,15 @@ impl ChatServer {
     /// Starts the server with `--bind bind` (e.g. the address of a server
     /// that was stopped, to restart it on the same port) followed by `args`.
     pub fn try_start_on(bind: &str, args: &[&str]) -> Result<ChatServer> {
-        let binary = CHAT_SERVER.locate()?;
+        ChatServer::try_start_front(Front::Builtin, bind, args)
+    }
+
+    /// Starts `front`'s binary with `--bind bind` followed by `args`.
+    pub fn try_start_front(front: Front, bind: &str, args: &[&str]) -> Result<ChatServer> {
+        let binary = front.artifact().locate()?;
         let mut command = Command::new(&binary);
         command.arg("--bind").arg(bind).args(args);
-        ChatServer::spawn(command, &binary)
+        ChatServer::spawn(front, command, &binary)
     }
 
     /// Starts the server (like [`ChatServer::try_start`]) with its
@@ -82,7 +130,7 @@ impl ChatServer {
             .arg("--bind")
             .arg("127.0.0.1:0")
             .args(args);
-        ChatServer::spawn(command, &binary)
+        ChatServer::spawn(Front::Builtin, command, &binary)
     }
 
     /// Starts the server (like [`ChatServer::try_start`]) with `envs` set
@@ -95,10 +143,10 @@ impl ChatServer {
             .arg("--bind")
             .arg("127.0.0.1:0")
             .args(args);
-        ChatServer::spawn(command, &binary)
+        ChatServer::spawn(Front::Builtin, command, &binary)
     }
 
-    fn spawn(mut command: Command, binary: &std::path::Path) -> Result<ChatServer> {
+    fn spawn(front: Front, mut command: Command, binary: &std::path::Path) -> Result<ChatServer> {
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -111,6 +159,7 @@ impl ChatServer {
             .take()
             .map(|pipe| spawn_stderr_reader(pipe, Arc::clone(&stderr)));
         let mut server = ChatServer {
+            front,
             child,
             addr: String::new(),
             stderr,
@@ -168,6 +217,11 @@ impl ChatServer {
             let _ = thread.join();
         }
         Error::Start(format!("{why}\n--- stderr ---\n{}", self.stderr()))
+    }
+
+    /// Which binary this is.
+    pub fn front(&self) -> Front {
+        self.front
     }
 
     /// `HOST:PORT` the server listens on.
@@ -234,7 +288,8 @@ impl ChatServer {
 
     fn still_running(&self, timeout: Duration) -> String {
         format!(
-            "chat-server (pid {}) to exit (still running after {timeout:?}); stderr so far:\n{}",
+            "{} (pid {}) to exit (still running after {timeout:?}); stderr so far:\n{}",
+            self.front.name(),
             self.pid(),
             self.stderr()
         )

@@ -1,6 +1,7 @@
 //! The chat server as both binaries build it: namespace `/` (the chat spec)
 //! and `/ops` (the ops spec), the flags' configuration, and the tick task.
 
+use std::io::Write;
 use std::time::Duration;
 
 use socketspec_runtime::Server;
@@ -26,4 +27,19 @@ pub fn start_background(server: &Server, args: &Args) -> Option<tokio::task::Joi
         push,
         Duration::from_millis(args.tick_interval),
     ))
+}
+
+/// Binds `--bind` and prints the one line both binaries print once they
+/// accept connections: `listening on ws://HOST:PORT/ws` (the real port when
+/// bound to port 0), flushed.
+pub async fn listen(server: &Server, args: &Args) -> Result<tokio::net::TcpListener, String> {
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let ws_path = &server.config().http.ws_path;
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on ws://{addr}{ws_path}");
+    let _ = stdout.flush();
+    Ok(listener)
 }

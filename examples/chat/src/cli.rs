@@ -95,13 +95,28 @@ fn seconds(name: &str, value: f64) -> Result<Duration, String> {
 }
 
 impl Args {
+    /// Parses the process's arguments, with `name` as the program's name
+    /// in `--help` and errors (both binaries take the same flags).
+    pub fn parse_as(name: &'static str) -> Args {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Args::command().name(name).bin_name(name).get_matches();
+        Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
+    /// The JWT verifier `--jwt-secret` and `--jwt-leeway` describe, if any.
+    pub fn jwt(&self) -> Result<Option<JwtAuth>, String> {
+        let Some(secret) = &self.jwt_secret else {
+            return Ok(None);
+        };
+        let leeway = seconds("jwt-leeway", self.jwt_leeway)?;
+        Ok(Some(JwtAuth::hs256(secret.as_bytes()).leeway(leeway)))
+    }
+
     /// Applies the flags (configuration, authentication, backend) to `builder`.
     pub fn configure(&self, builder: ServerBuilder) -> Result<ServerBuilder, String> {
         let mut auth = AnyOf::new();
-        if let Some(secret) = &self.jwt_secret {
-            auth = auth
-                .or(JwtAuth::hs256(secret.as_bytes())
-                    .leeway(seconds("jwt-leeway", self.jwt_leeway)?));
+        if let Some(jwt) = self.jwt()? {
+            auth = auth.or(jwt);
         }
         if let Some(key) = &self.api_key {
             auth = auth.or(ApiKeyAuth::new([key]));
@@ -161,29 +176,37 @@ fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
     Ok(RateLimit::new(events, seconds("rate-limit", per)?))
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
+/// Catches SIGINT and SIGTERM from this call on, and resolves on the first
+/// of them. Call it before printing the `listening on` line: a signal that
+/// arrives before the handlers exist ends the process the default way
+/// (killed, no graceful shutdown). Needs the tokio runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (
+        let handlers = (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
+        );
+        async move {
+            match handlers {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

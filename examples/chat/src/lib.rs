@@ -1,8 +1,10 @@
 //! The chat example as a library: the generated `chat` and `ops` modules
 //! (types, handler traits, typed push API and clients), their handlers
-//! ([`Chat`], [`Ops`]), the `tick` task ([`ticker`]) and the servers'
-//! command-line flags ([`cli`]), so that tests and example programs can use
-//! them (`chat-server` in `main.rs` serves them).
+//! ([`Chat`], [`Ops`]), the `tick` task ([`ticker`]), the servers'
+//! command-line flags ([`cli`]) and `chat-axum`'s REST routes ([`rest`]), so
+//! that tests and example programs can use them (`chat-server` in `main.rs`
+//! serves them on the built-in front, `chat-axum` in `src/bin` inside an
+//! `axum::Router`).
 //!
 //! ```no_run
 //! use chat_example::{Chat, chat};
@@ -16,9 +18,15 @@ pub mod app;
 pub mod cli;
 pub mod handler;
 pub mod ops_handler;
+pub mod rest;
 pub mod ticker;
 
 pub use handler::Chat;
+
+/// docs/guide-runtime.md, whose Rust snippets run as this crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide-runtime.md")]
+pub struct GuideRuntime;
 pub use ops_handler::Ops;
 
 socketspec_runtime::include_spec!("chat");

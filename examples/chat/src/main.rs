@@ -5,7 +5,6 @@
 //! cargo run --release -p chat-example --bin chat-server -- --docs
 //! ```
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -22,26 +21,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(&args.bind).await {
+    // Before the `listening on` line: a client may signal right after it.
+    let signal = cli::shutdown_signal();
+    let listener = match app::listen(&server, &args).await {
         Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("chat-server: cannot listen on {}: {e}", args.bind);
+        Err(message) => {
+            eprintln!("chat-server: {message}");
             return ExitCode::FAILURE;
         }
     };
-    let addr = match listener.local_addr() {
-        Ok(addr) => addr,
-        Err(e) => {
-            eprintln!("chat-server: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let ws_path = server.config().http.ws_path.clone();
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "listening on ws://{addr}{ws_path}");
-    let _ = stdout.flush();
     let background = app::start_background(&server, &args);
-    let served = server.serve(listener, cli::shutdown_signal()).await;
+    let served = server.serve(listener, signal).await;
     if let Some(task) = background {
         task.abort();
     }

@@ -19,4 +19,4 @@ pub use app::{App, Hooks};
 pub use call::Call;
 pub use context::EventContext;
 pub use middleware::{Middleware, Next};
-pub use validate::SchemaError;
+pub use validate::{PayloadError, SchemaError, Violation};

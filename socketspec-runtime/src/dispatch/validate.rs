@@ -21,6 +21,41 @@ pub struct SchemaError {
     pub message: String,
 }
 
+/// One way a payload breaks its event's schema.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Violation {
+    /// Where, as a JSON pointer into the payload (`/text`; empty for the
+    /// payload itself).
+    pub path: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+/// Why [`Server::validate_payload`](crate::Server::validate_payload)
+/// refused a payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// The server has no such namespace, or the namespace no such event.
+    #[error("no event `{event}` in namespace `{namespace}`")]
+    UnknownEvent {
+        /// The namespace asked for.
+        namespace: String,
+        /// The event asked for.
+        event: String,
+    },
+    /// The payload breaks the event's schema: the violations exactly as a
+    /// client's `VALIDATION_ERROR` lists them (every one, up to its cap).
+    #[error("{message}")]
+    Invalid {
+        /// A one-line summary (`payload.text: ...; payload.room: ...`).
+        message: String,
+        /// The violations, in the validator's order.
+        violations: Vec<Violation>,
+    },
+}
+
 /// A payload that failed its schema.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Violations {
@@ -80,6 +115,25 @@ impl Validators {
             message: lines.join("; "),
             errors: Value::Array(errors),
         })
+    }
+}
+
+impl From<Violations> for PayloadError {
+    fn from(violations: Violations) -> Self {
+        let list = violations
+            .errors
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| Violation {
+                path: e["path"].as_str().unwrap_or_default().to_owned(),
+                message: e["message"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect();
+        PayloadError::Invalid {
+            message: violations.message,
+            violations: list,
+        }
     }
 }
 

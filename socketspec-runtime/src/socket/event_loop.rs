@@ -189,7 +189,9 @@ where
         let wake = tokio::select! {
             biased;
             () = mailbox.close_requested() => Wake::Close,
-            Ok(()) = self.shutdown.changed(), if !*self.shutdown.borrow() => Wake::Shutdown,
+            // Whenever it started: also while the loop was busy elsewhere
+            // (sending `__connect__`, running `on_connect`, reading).
+            () = shutdown_started(&mut self.shutdown) => Wake::Shutdown,
             () = mailbox.ready() => Wake::Outbound,
             Some(()) = self.running.next(), if !self.running.is_empty() => Wake::HandlerDone,
             // Before the socket, and without tokio's timer: a peer that keeps
@@ -208,6 +210,16 @@ where
         };
         mailbox.mark_awake();
         wake
+    }
+}
+
+/// Resolves once the graceful shutdown has started, at once when it already
+/// has. A function of its own so that the `watch::Ref` it reads is dropped
+/// inside it (the loop's future stays `Send`).
+async fn shutdown_started(shutdown: &mut watch::Receiver<bool>) {
+    if shutdown.wait_for(|started| *started).await.is_err() {
+        // The hub (the sender) outlives every connection: never here.
+        std::future::pending::<()>().await;
     }
 }
 

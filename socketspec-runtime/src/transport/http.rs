@@ -44,6 +44,8 @@ pub(crate) fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
 
 /// `Ok` when the request offers `expected` as `Authorization: Bearer <t>`
 /// or `?token=<t>` (compared in constant time); else the 401 to answer.
+// The `Err` is the response itself, built only for a refused request.
+#[allow(clippy::result_large_err)]
 pub(crate) fn require_token<B>(
     req: &http::Request<B>,
     expected: &str,

@@ -23,6 +23,7 @@ use super::upgrade::{self, Refusal};
 use crate::auth::HandshakeRequest;
 use crate::backend::Inbox;
 use crate::config::ServerConfig;
+use crate::dispatch::PayloadError;
 use crate::frame::Frame;
 use crate::hub::Hub;
 use crate::meta::AppMeta;
@@ -155,6 +156,47 @@ impl Server {
                 let ns = e.namespace();
                 crate::Push::new(std::sync::Arc::clone(&ns.rooms), ns.name())
             })
+    }
+
+    /// Checks `payload` against the schema of `event` in `namespace` with
+    /// the validator the server checks clients' messages with, so that
+    /// another route (a REST endpoint, say) accepts exactly what a
+    /// WebSocket client may send and reports every violation the same way.
+    ///
+    /// ```no_run
+    /// # fn check(server: &socketspec_runtime::Server) {
+    /// use socketspec_runtime::PayloadError;
+    /// let body = serde_json::json!({"room": "general", "text": ""});
+    /// match server.validate_payload("/", "send_message", &body) {
+    ///     Ok(()) => {}
+    ///     Err(PayloadError::Invalid { violations, .. }) => {
+    ///         for v in violations {
+    ///             println!("{}: {}", v.path, v.message);
+    ///         }
+    ///     }
+    ///     Err(other) => println!("{other}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn validate_payload(
+        &self,
+        namespace: &str,
+        event: &str,
+        payload: &serde_json::Value,
+    ) -> Result<(), PayloadError> {
+        let unknown = || PayloadError::UnknownEvent {
+            namespace: namespace.to_owned(),
+            event: event.to_owned(),
+        };
+        let (_, endpoint) = self
+            .inner
+            .endpoints
+            .iter()
+            .find(|(_, e)| e.namespace().name() == namespace)
+            .ok_or_else(unknown)?;
+        let ns = endpoint.namespace();
+        let index = ns.events.get(event).ok_or_else(unknown)?;
+        ns.validators.check(index, payload).map_err(Into::into)
     }
 
     /// A handle that starts the graceful shutdown from anywhere.
