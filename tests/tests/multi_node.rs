@@ -234,7 +234,10 @@ async fn nodes_survive_redis_going_away_and_report_unsent_broadcasts() -> Result
     let (mut on_b, _) = client(&b).await?;
     join(&mut on_a, "outage").await?;
     assert_eq!(join(&mut on_b, "outage").await?, 2);
-    assert!(healthy(&a).await?);
+    eventually(Duration::from_secs(10), "node A healthy", async || {
+        Ok(healthy(&a).await?.then_some(()))
+    })
+    .await?;
 
     proxy.cut().await;
     // The node notices, reports it, keeps serving local work, and refuses
@@ -289,7 +292,14 @@ async fn nodes_survive_redis_going_away_and_report_unsent_broadcasts() -> Result
         m["event"] == "new_message" && m["payload"]["text"] == "to a"
     })
     .await?;
-    assert!(healthy(&a).await?);
+    // Healthy again once the re-registration pass has completed (it may
+    // finish just after the first broadcast flows).
+    eventually(
+        Duration::from_secs(10),
+        "node A healthy again",
+        async || Ok(healthy(&a).await?.then_some(())),
+    )
+    .await?;
     let (mut third, _) = client(&b).await?;
     assert_eq!(join(&mut third, "outage").await?, 3);
     Ok(())
