@@ -889,3 +889,46 @@ async fn several_replies_and_clashing_names_are_generated_correctly() -> TestRes
     client.close().await?;
     Ok(())
 }
+
+// --- server push --------------------------------------------------------------------
+
+#[tokio::test]
+async fn pushed_events_arrive_typed() -> TestResult {
+    let server = ChatServer::start(&["--welcome", "--tick-interval", "50"]);
+    let client = Client::connect(&server.ws_url()).await?;
+    let me = client.connection_id().expect("connected");
+    let welcome = wait_for(&client, "welcome", |e| match e {
+        ServerEvent::Welcome(w) => Some(w.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(welcome.connection_id, me);
+
+    client.join_room(room("ticker")).await?;
+    let first = wait_for(&client, "tick", |e| match e {
+        ServerEvent::Tick(t) => Some(t.clone()),
+        _ => None,
+    })
+    .await;
+    let next = wait_for(&client, "a later tick", |e| match e {
+        ServerEvent::Tick(t) => Some(t.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(next.seq > first.seq, "{first:?} then {next:?}");
+
+    let other = Client::connect(&server.ws_url()).await?;
+    other
+        .send_direct(chat::SendDirect {
+            to: me.clone(),
+            text: "psst".into(),
+        })
+        .await?;
+    let direct = wait_for(&client, "direct_message", |e| match e {
+        ServerEvent::DirectMessage(m) => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(direct.text, "psst");
+    Ok(())
+}
