@@ -52,6 +52,7 @@ const CHECKS: &[&str] = &[
     "works with the ws package's WebSocket",
     "close() rejects pending requests and closes for good",
     "reconnects after the server restarts",
+    "pushed events (welcome, tick, direct_message) arrive typed",
 ];
 
 // ---------------------------------------------------------------------------
@@ -592,6 +593,7 @@ fn the_client_speaks_the_protocol_against_the_chat_server() {
     let rate = ChatServer::start(&["--rate-limit", "5/1"]);
     let heartbeat =
         ChatServer::start(&["--heartbeat-interval", "0.2", "--heartbeat-timeout", "0.3"]);
+    let push = ChatServer::start(&["--welcome", "--tick-interval", "50"]);
     let restart_args = ["--shutdown-grace", "0.3"];
     let mut restarted = ChatServer::start(&restart_args);
     let forged = match mint_jwt("another-secret", "alice", None, 600) {
@@ -604,6 +606,7 @@ fn the_client_speaks_the_protocol_against_the_chat_server() {
         "rate": rate.ws_url(),
         "heartbeat": heartbeat.ws_url(),
         "restart": restarted.ws_url(),
+        "push": push.ws_url(),
         "tokens": {
             "alice": token("alice", None, 600),
             "aliceAgain": token("alice", None, 599),

@@ -33,6 +33,9 @@ import {
   SocketspecError,
   StateChange,
   UserJoined,
+  Welcome,
+  Tick,
+  DirectMessage,
 } from "./chat";
 
 interface Config {
@@ -46,6 +49,8 @@ interface Config {
   heartbeat: string;
   /** Restarted on the same address during the reconnect check. */
   restart: string;
+  /** `--welcome --tick-interval 50`. */
+  push: string;
   tokens: {
     /** sub alice, 10 minutes. */
     alice: string;
@@ -455,6 +460,23 @@ async function main(): Promise<void> {
       refused = error;
     }
     assert(refused instanceof SocketspecError && refused.code === "DISCONNECTED", `emit after close: ${String(refused)}`);
+  });
+
+  await check("pushed events (welcome, tick, direct_message) arrive typed", async () => {
+    const welcomed = Client.connect(config.push);
+    const client = await welcomed;
+    clients.push(client);
+    const welcome: Welcome = await next(client, "welcome");
+    assertEqual(welcome.connection_id, client.connectionId, "welcome.connection_id");
+    await client.joinRoom({ room: "ticker" });
+    const first: Tick = await next(client, "tick");
+    const later: Tick = await next(client, "tick");
+    assert(later.seq > first.seq, `ticks in order: ${first.seq} then ${later.seq}`);
+    const other = await connect(config.push);
+    const direct = handled(next(client, "direct_message"));
+    await other.sendDirect({ to: client.connectionId ?? "", text: "psst" });
+    const message: DirectMessage = await direct;
+    assertEqual(message, { from: other.connectionId ?? "", text: "psst" }, "direct_message");
   });
 
   await check("reconnects after the server restarts", async () => {
