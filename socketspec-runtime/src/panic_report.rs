@@ -51,25 +51,45 @@ pub(crate) fn app_code<R>(f: impl FnOnce() -> R) -> R {
 /// Runs `future` as application code, catching a panic: `None` then,
 /// after logging which part (`what`) it was. A client never sees the
 /// panic's text.
-pub(crate) async fn catch_panic<F: Future>(what: &'static str, future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    let caught = std::future::poll_fn(|cx| {
-        let polled =
-            std::panic::catch_unwind(AssertUnwindSafe(|| app_code(|| future.as_mut().poll(cx))));
+///
+/// A future type rather than an `async fn`: an `async fn` would keep its
+/// argument and the pinned copy of it both in its state, doubling the size
+/// of every connection's task.
+pub(crate) fn catch_panic<F: Future>(what: &'static str, future: F) -> CatchPanic<F> {
+    CatchPanic {
+        what,
+        inner: future,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`catch_panic`].
+    pub(crate) struct CatchPanic<F> {
+        what: &'static str,
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let inner = this.inner;
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| app_code(|| inner.poll(cx))));
         match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Some(output)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(_) => Poll::Ready(None),
+            Err(_) => {
+                tracing::error!(
+                    what = *this.what,
+                    "a panic was caught; the connection goes on or closes cleanly"
+                );
+                Poll::Ready(None)
+            }
         }
-    })
-    .await;
-    if caught.is_none() {
-        tracing::error!(
-            what,
-            "a panic was caught; the connection goes on or closes cleanly"
-        );
     }
-    caught
 }
 
 /// Rate-limited reports: (window start, reports in it, suppressed since the
