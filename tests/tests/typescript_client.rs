@@ -690,3 +690,69 @@ fn the_example_exchanges_typed_messages() {
         "{report}"
     );
 }
+
+/// The commands in `examples/chat/ts/example.ts`'s header, run as written
+/// (from a copy of the repository's layout, so nothing is written into the
+/// source tree), against a real server.
+#[test]
+fn the_example_builds_and_runs_with_the_commands_it_documents() {
+    let root = socketspec_e2e::workspace_root();
+    let example = root.join("examples/chat/ts/example.ts");
+    let header = std::fs::read_to_string(&example).unwrap_or_default();
+    let commands: Vec<&str> = header
+        .lines()
+        .take_while(|l| l.starts_with("//"))
+        .filter_map(|l| l.strip_prefix("//   "))
+        .collect();
+    assert_eq!(
+        commands.len(),
+        3,
+        "example.ts documents its three commands: {commands:?}"
+    );
+
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}"));
+    let at = |rel: &str| tmp.path().join(rel);
+    for dir in ["spec", "examples/chat/ts", "tests/ts", "target/debug"] {
+        std::fs::create_dir_all(at(dir)).unwrap_or_else(|e| panic!("{dir}: {e}"));
+    }
+    let copy = |rel: &str| {
+        std::fs::copy(root.join(rel), at(rel)).unwrap_or_else(|e| panic!("copying {rel}: {e}"));
+    };
+    copy("spec/chat.json");
+    copy("examples/chat/ts/example.ts");
+    let link = |from: std::path::PathBuf, rel: &str| {
+        std::os::unix::fs::symlink(&from, at(rel))
+            .unwrap_or_else(|e| panic!("linking {}: {e}", from.display()));
+    };
+    let _ = tsc(); // installs tests/ts's packages when missing
+    link(ts_dir().join("node_modules"), "tests/ts/node_modules");
+    let cli = socketspec_e2e::target_dir().join("debug/socketspec");
+    assert!(
+        cli.is_file(),
+        "{} is missing: `cargo build -p socketspec-cli`",
+        cli.display()
+    );
+    link(cli, "target/debug/socketspec");
+
+    let server = ChatServer::start(&[]);
+    for command in commands {
+        let command = command.replace("ws://127.0.0.1:8080/ws", &server.ws_url());
+        let output = Command::new("sh")
+            .args(["-c", &command])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap_or_else(|e| panic!("running `{command}`: {e}"));
+        assert!(
+            output.status.success(),
+            "`{command}` failed:\n{}",
+            text(&output)
+        );
+        if command.starts_with("node ") {
+            let out = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                out.contains("bob received \"hello, bob\" from alice"),
+                "{out}"
+            );
+        }
+    }
+}

@@ -1,7 +1,10 @@
 // Two users join a room and exchange a typed message, using only the client
-// generated from spec/chat.json (`chat.ts`, written beside this file by
-// `socketspec_codegen::Builder::typescript_out`). With a chat server running:
-//   tsc --strict --module commonjs example.ts && node --experimental-websocket example.js ws://127.0.0.1:8080/ws
+// generated from spec/chat.json. From the repository's root, with a chat
+// server running (`cargo build -p socketspec-cli` makes the CLI,
+// `npm ci --prefix tests/ts` installs TypeScript and Node's types):
+//   target/debug/socketspec client --lang ts spec/chat.json -o examples/chat/ts/chat.ts
+//   tests/ts/node_modules/.bin/tsc --strict --target ES2020 --lib ES2020 --module commonjs --typeRoots tests/ts/node_modules/@types --types node examples/chat/ts/example.ts
+//   node --experimental-websocket examples/chat/ts/example.js ws://127.0.0.1:8080/ws
 import { Client, NewMessage } from "./chat";
 
 async function main(url: string): Promise<void> {
