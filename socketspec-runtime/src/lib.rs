@@ -120,6 +120,7 @@ pub use config::{RateLimit, SessionConfig, SocketConfig};
 #[cfg(feature = "server")]
 pub use connection::Connection;
 pub use error::{Error, ErrorCode, Result};
+pub use socketspec_payload::{Integer, round_trip, same_json};
 #[cfg(feature = "server")]
 pub use identity::Identity;
 #[cfg(feature = "server")]
@@ -139,6 +140,7 @@ pub use validate::SchemaError;
 pub mod __private {
     pub use serde;
     pub use serde_json;
+    pub use socketspec_payload as payload;
 }
 
 /// Includes the code `socketspec_codegen` generated for a spec into the
