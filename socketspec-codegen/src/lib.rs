@@ -32,9 +32,12 @@ pub mod error;
 pub mod load;
 pub mod model;
 mod resolve;
+pub mod schema;
 pub mod spec;
 mod type_checked;
+pub mod typing;
 pub mod validate;
+pub mod warning;
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +47,7 @@ pub use error::{Error, SpecError};
 pub use load::load;
 pub use model::Model;
 pub use spec::Spec;
+pub use warning::SpecWarning;
 
 /// Compiles the spec at `path` (relative to the crate running `build.rs`)
 /// into `$OUT_DIR/<name>.rs`, where `<name>` is the file's stem in snake
@@ -53,18 +57,57 @@ pub fn compile(path: impl AsRef<Path>) -> Result<Generated, Error> {
     Builder::new().compile(path)
 }
 
-/// Loads and validates the spec at `path` without generating anything.
+/// Loads and validates the spec at `path` and runs the whole generation
+/// (the Rust module, formatted; the TypeScript client; the docs page; the
+/// AsyncAPI document) without writing anything, so a spec it accepts
+/// builds. The model's [`Model::warnings`] say what the build will warn
+/// about.
 pub fn check(path: impl AsRef<Path>) -> Result<Model, Error> {
     let path = path.as_ref();
     let spec = load(path)?;
-    Model::build(&spec, path)
+    let model = Model::build(&spec, path)?;
+    generate_everything(&model)?;
+    Ok(model)
 }
 
-/// Validates spec text; `path` names it in error messages.
+/// [`check`] for spec text; `path` names it in error messages.
 pub fn check_str(path: impl AsRef<Path>, text: &str) -> Result<Model, Error> {
     let path = path.as_ref();
     let spec = load::parse(path, text)?;
-    Model::build(&spec, path)
+    let model = Model::build(&spec, path)?;
+    generate_everything(&model)?;
+    Ok(model)
+}
+
+/// Every output of a build, discarded: what `check` runs.
+fn generate_everything(model: &Model) -> Result<(), Error> {
+    catching_panics(model, || {
+        Builder::new().render(model, "api")?;
+        emit::typescript::render(model)?;
+        Ok(())
+    })
+}
+
+/// Runs a generation step; a panic in it (a bug: the generator refuses
+/// what it cannot handle with a spec error) becomes an error that names
+/// the spec, not a crashed build script.
+fn catching_panics<T>(model: &Model, step: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(Error::Generate {
+                file: model.file.clone(),
+                message: format!(
+                    "the generator failed: {message} (a bug in socketspec: please report it with the spec)"
+                ),
+            })
+        }
+    }
 }
 
 /// What a compilation wrote.
@@ -162,10 +205,17 @@ impl Builder {
         if !self.quiet {
             println!("cargo:rerun-if-changed={}", path.display());
         }
-        let model = check(path)?;
+        let spec = load(path)?;
+        let model = Model::build(&spec, path)?;
         if !self.quiet {
             for file in &model.referenced_files {
                 println!("cargo:rerun-if-changed={}", file.display());
+            }
+            // `cargo:warning` takes one line; each warning is two.
+            for warning in &model.warnings {
+                for line in warning.to_string().lines() {
+                    println!("cargo:warning={line}");
+                }
             }
         }
         let module = match &self.module {
@@ -187,7 +237,7 @@ impl Builder {
                             .to_owned(),
                 })?,
         };
-        let source = self.render(&model, &module)?;
+        let source = catching_panics(&model, || self.render(&model, &module))?;
         std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
             path: out_dir.clone(),
             source,

@@ -4,14 +4,16 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::ToSnakeCase;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, SpecError, join_path};
 use crate::resolve::Resolver;
 use crate::spec::{Info, Spec};
+use crate::typing::{Scope, TypePlan, snake_ident, type_name};
 use crate::validate::{self, GENERATED_TYPE_NAMES};
+use crate::warning::SpecWarning;
 
 /// A validated spec, ready for the emitters.
 #[derive(Debug, Clone)]
@@ -34,6 +36,10 @@ pub struct Model {
     pub server_events: Vec<ServerEventModel>,
     /// The spec as JSON (served at `{docs_url}/spec.json`).
     pub spec_json: String,
+    /// The Rust type of every payload schema.
+    pub types: TypePlan,
+    /// What the build should tell the spec's author (see [`SpecWarning`]).
+    pub warnings: Vec<SpecWarning>,
 }
 
 /// A room pattern.
@@ -106,6 +112,8 @@ pub struct ServerEventModel {
     pub description: Option<String>,
     /// The resolved payload schema.
     pub payload: Value,
+    /// Where it was first declared (`events.send.emits.ack`).
+    pub path: String,
 }
 
 impl Model {
@@ -223,8 +231,9 @@ impl Model {
             check_context_methods(file, &at, event, &mut errors);
             events.push(EventModel {
                 name: name.clone(),
-                method: rust_method_name(name),
-                type_name: name.to_upper_camel_case(),
+                // Both are assigned once every name is known.
+                method: String::new(),
+                type_name: String::new(),
                 description: event.description.clone(),
                 tags: event.tags.clone(),
                 payload,
@@ -261,15 +270,7 @@ impl Model {
             let compile = compiles(&msg.payload);
             validate::payload_schema(file, &at, &msg.payload, &defs, compile, &mut errors);
         }
-        check_type_names(
-            file,
-            &events,
-            &server_events,
-            &defs,
-            &server_origin,
-            &mut errors,
-        );
-        check_method_names(file, &events, &mut errors);
+        assign_names(&mut events, &mut server_events);
 
         if !errors.is_empty() {
             return Err(Error::Spec(errors));
@@ -278,7 +279,7 @@ impl Model {
             file: file.to_owned(),
             message: e.to_string(),
         })?;
-        Ok(Model {
+        let mut model = Model {
             file: file.to_owned(),
             referenced_files: resolver.files.clone(),
             info: spec.info.clone(),
@@ -288,7 +289,12 @@ impl Model {
             events,
             server_events,
             spec_json,
-        })
+            types: TypePlan::default(),
+            warnings: Vec::new(),
+        };
+        model.types = crate::typing::plan(&model);
+        model.warnings = model.types.warnings.clone();
+        Ok(model)
     }
 
     /// `schema` made self-contained: the shared `$defs` attached, for
@@ -388,7 +394,8 @@ fn resolve_payload(
             }
             resolved
         }
-        None => serde_json::json!({"type": "object", "properties": {}}),
+        // "Absent means an empty object": exactly that, `{}`.
+        None => serde_json::json!({"type": "object", "additionalProperties": false}),
     }
 }
 
@@ -420,9 +427,10 @@ fn server_event(
     }
     events.push(ServerEventModel {
         name: name.to_owned(),
-        type_name: name.to_upper_camel_case(),
+        type_name: String::new(),
         description,
         payload,
+        path: at.to_owned(),
     });
     origins.push(at.to_owned());
     Some(events.len() - 1)
@@ -503,60 +511,6 @@ fn room_ident(literal: &str, index: usize) -> String {
     ident
 }
 
-fn check_type_names(
-    file: &Path,
-    events: &[EventModel],
-    server: &[ServerEventModel],
-    defs: &IndexMap<String, Value>,
-    server_origin: &[String],
-    errors: &mut Vec<SpecError>,
-) {
-    let mut seen: IndexMap<String, String> = IndexMap::new();
-    let mut claim = |type_name: String, at: String, errors: &mut Vec<SpecError>| {
-        if type_name == "Self" {
-            errors.push(SpecError::new(
-                file,
-                &at,
-                "its Rust type would be named `Self`, a Rust keyword",
-                "rename it",
-            ));
-            false
-        } else if GENERATED_TYPE_NAMES.contains(&type_name.as_str()) {
-            errors.push(SpecError::new(file, &at, format!("its Rust type would be named `{type_name}`, which the generated module uses itself"), "rename it"));
-            false
-        } else if let Some(first) = seen.get(&type_name) {
-            errors.push(SpecError::new(
-                file,
-                &at,
-                format!(
-                    "its Rust type `{type_name}` would clash with the one generated for `{first}`"
-                ),
-                "rename one of the two",
-            ));
-            false
-        } else {
-            seen.insert(type_name, at);
-            true
-        }
-    };
-    for name in defs.keys() {
-        claim(name.to_upper_camel_case(), join_path("$defs", name), errors);
-    }
-    for e in events {
-        // One clash is reported once, not again for the context type.
-        if claim(e.type_name.clone(), join_path("events", &e.name), errors) {
-            claim(
-                format!("{}Cx", e.type_name),
-                join_path("events", &e.name),
-                errors,
-            );
-        }
-    }
-    for (s, at) in server.iter().zip(server_origin) {
-        claim(s.type_name.clone(), at.clone(), errors);
-    }
-}
-
 /// The context method the Rust emitter generates for a server event:
 /// `emit_message_ack`, `broadcast_new_message`.
 fn context_method(prefix: &str, name: &str) -> String {
@@ -599,53 +553,70 @@ fn check_context_methods(
     }
 }
 
-fn check_method_names(file: &Path, events: &[EventModel], errors: &mut Vec<SpecError>) {
-    for (i, e) in events.iter().enumerate() {
-        if let Some(other) = events[..i].iter().find(|o| o.method == e.method) {
-            errors.push(SpecError::new(
-                file,
-                join_path("events", &e.name),
-                format!(
-                    "events `{}` and `{}` would both get the handler method `{}`",
-                    other.name, e.name, e.method
-                ),
-                "rename one of the two",
-            ));
-        }
-        let hook = [
-            "on_connect",
-            "on_disconnect",
-            "on_error",
-            "on_room_join",
-            "on_room_leave",
-            "meta",
-            "dispatch",
-            "guard",
-        ];
-        if ["r#self", "r#Self", "r#super", "r#crate"].contains(&e.method.as_str()) {
-            errors.push(SpecError::new(
-                file,
-                join_path("events", &e.name),
-                format!(
-                    "the handler method would be named `{}`, a Rust keyword that cannot be a method name",
-                    e.method.trim_start_matches("r#")
-                ),
-                "rename the event",
-            ));
-        }
-        if hook.contains(&e.method.as_str()) || e.method.starts_with("guard_") {
-            errors.push(SpecError::new(file, join_path("events", &e.name), format!("the handler method `{}` would clash with a lifecycle hook or guard of the generated trait", e.method), "rename the event"));
-        }
-    }
-}
+/// Handler methods the generated trait defines itself.
+const TRAIT_METHODS: [&str; 8] = [
+    "on_connect",
+    "on_disconnect",
+    "on_error",
+    "on_room_join",
+    "on_room_leave",
+    "meta",
+    "dispatch",
+    "guard",
+];
 
-/// The handler method name for an event: snake case, raw identifier for a
-/// Rust keyword.
-pub(crate) fn rust_method_name(name: &str) -> String {
-    let snake = name.to_snake_case();
-    if syn::parse_str::<syn::Ident>(&snake).is_ok() {
-        snake
-    } else {
-        format!("r#{snake}")
+/// Gives every event its handler method and payload type, and every server
+/// event its payload type, all distinct and clear of the generated module's
+/// own items (docs/spec-format.md, "How names become Rust items"):
+///
+/// - a method is the event's name in snake_case (a keyword as a raw
+///   identifier); one that would be a lifecycle hook, a guard (`guard_*`)
+///   or `self`/`super`/`crate` gets the suffix `_event`; a method already
+///   taken by an earlier event gets `_2`, `_3`, ...;
+/// - a client event's type is its name in UpperCamelCase; when it (or its
+///   context, `<Type>Cx`) is taken or one of the module's own names
+///   (`Handler`, `Service`, ...), the suffix `Event`, then a number;
+/// - a server event's type likewise, with the suffix `Message`.
+fn assign_names(events: &mut [EventModel], server_events: &mut [ServerEventModel]) {
+    let mut methods = Scope::default();
+    for hook in TRAIT_METHODS {
+        methods.reserve(hook);
+    }
+    for event in events.iter_mut() {
+        let snake = snake_ident(&event.name, "event");
+        let bare = snake.trim_start_matches("r#");
+        let base = if snake.ends_with('_') && !event.name.ends_with('_') {
+            // `self` -> `self_`: a suffix that reads as a word.
+            format!("{}_event", bare.trim_end_matches('_'))
+        } else if TRAIT_METHODS.contains(&bare) || bare.starts_with("guard_") {
+            format!("{bare}_event")
+        } else {
+            snake
+        };
+        event.method = methods.claim(&base, "", "_");
+    }
+    let mut types = Scope::default();
+    for name in GENERATED_TYPE_NAMES {
+        types.reserve(name);
+    }
+    let free_pair = |base: &str, types: &mut Scope| {
+        let candidates = std::iter::once(base.to_owned())
+            .chain(std::iter::once(format!("{base}Event")))
+            .chain((2..).map(|n| format!("{base}Event{n}")));
+        for candidate in candidates {
+            let cx = format!("{candidate}Cx");
+            if !types.is_taken(&candidate) && !types.is_taken(&cx) {
+                types.reserve(&candidate);
+                types.reserve(&cx);
+                return candidate;
+            }
+        }
+        base.to_owned()
+    };
+    for event in events.iter_mut() {
+        event.type_name = free_pair(&type_name(&event.name), &mut types);
+    }
+    for message in server_events.iter_mut() {
+        message.type_name = types.claim(&type_name(&message.name), "Message", "");
     }
 }

@@ -209,7 +209,7 @@ fn generated_names_follow_the_documented_rules() {
         compact(&send.sig),
         compact(quote::quote! {
             fn send_message(&self, cx: SendMessageCx<'_>, payload: SendMessage)
-                -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + Send
+                -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + ::core::marker::Send
         })
     );
     for ty in ["SendMessage", "SendMessageCx", "MessageAck", "NewMessage"] {
@@ -273,7 +273,7 @@ fn generated_names_follow_the_documented_rules() {
         compact(&trait_fn(handler, "guard_admin").sig),
         compact(quote::quote! {
             fn guard_admin(&self, conn: &::socketspec_runtime::Connection, section: &str)
-                -> impl ::core::future::Future<Output = bool> + Send
+                -> impl ::core::future::Future<Output = bool> + ::core::marker::Send
         })
     );
 }

@@ -120,7 +120,6 @@ pub use config::{RateLimit, SessionConfig, SocketConfig};
 #[cfg(feature = "server")]
 pub use connection::Connection;
 pub use error::{Error, ErrorCode, Result};
-pub use socketspec_payload::{Integer, round_trip, same_json};
 #[cfg(feature = "server")]
 pub use identity::Identity;
 #[cfg(feature = "server")]
@@ -131,6 +130,7 @@ pub use middleware::{Middleware, Next};
 pub use rooms::{RoomMatch, RoomPattern};
 #[cfg(feature = "server")]
 pub use server::{BuildError, Health, Server, ServerBuilder, ShutdownHandle};
+pub use socketspec_payload::{Integer, round_trip, same_json};
 #[cfg(feature = "server")]
 pub use validate::SchemaError;
 

@@ -103,6 +103,7 @@ static META: AppMeta = AppMeta {
     spec_json: "{}",
     docs_html: "",
     asyncapi_json: "{}",
+    schema_defs: "",
 };
 
 /// Records every hook call, in order, in a log the test shares.

@@ -249,6 +249,7 @@ static META: AppMeta = AppMeta {
     spec_json: "{}",
     docs_html: "",
     asyncapi_json: "{}",
+    schema_defs: "",
 };
 
 /// The typed payload of `send`, as generated code would decode it.

@@ -20,7 +20,8 @@ impl chat::Handler for Chat {
         let members = cx.join(&rooms::chat(&payload.room)).await?;
         cx.emit_room_joined(chat::RoomJoined {
             room: payload.room.clone(),
-            members: members as u64,
+            members: members.into(),
+            extra: Default::default(),
         })
         .await?;
         let user = display_name(cx.connection());
@@ -29,6 +30,7 @@ impl chat::Handler for Chat {
             chat::UserJoined {
                 room: payload.room.clone(),
                 user,
+                extra: Default::default(),
             },
         )
         .await?;
@@ -37,8 +39,11 @@ impl chat::Handler for Chat {
 
     async fn leave_room(&self, cx: chat::LeaveRoomCx<'_>, payload: chat::LeaveRoom) -> Result<()> {
         cx.leave(&rooms::chat(&payload.room)).await?;
-        cx.emit_room_left(chat::RoomLeft { room: payload.room })
-            .await
+        cx.emit_room_left(chat::RoomLeft {
+            room: payload.room,
+            extra: Default::default(),
+        })
+        .await
     }
 
     async fn join_admin(&self, cx: chat::JoinAdminCx<'_>, payload: chat::JoinAdmin) -> Result<()> {
@@ -46,7 +51,8 @@ impl chat::Handler for Chat {
         let members = cx.join(&room).await?;
         cx.emit_room_joined(chat::RoomJoined {
             room,
-            members: members as u64,
+            members: members.into(),
+            extra: Default::default(),
         })
         .await
     }
@@ -61,12 +67,14 @@ impl chat::Handler for Chat {
             room: payload.room.clone(),
             from,
             text: payload.text,
+            extra: Default::default(),
         };
         cx.broadcast_new_message(&payload.room, message).await?;
         let message_id = uuid::Uuid::new_v4().to_string();
         cx.emit_message_ack(chat::MessageAck {
             status: chat::MessageAckStatus::Ok,
             message_id,
+            extra: Default::default(),
         })
         .await
     }
@@ -75,6 +83,7 @@ impl chat::Handler for Chat {
         cx.emit_echo_reply(chat::EchoReply {
             seq: payload.seq,
             data: payload.data,
+            extra: Default::default(),
         })
         .await
     }
@@ -88,6 +97,7 @@ impl chat::Handler for Chat {
         cx.emit_echo_reply(chat::EchoReply {
             seq: payload.seq,
             data: String::new(),
+            extra: Default::default(),
         })
         .await
     }
@@ -100,6 +110,7 @@ impl chat::Handler for Chat {
             user_id: identity.as_ref().and_then(|i| i.user_id.clone()),
             role: identity.as_ref().and_then(|i| i.role().map(str::to_owned)),
             rooms: conn.rooms(),
+            extra: Default::default(),
         })
         .await
     }

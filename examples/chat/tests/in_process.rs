@@ -484,8 +484,9 @@ async fn the_generated_client_runs_in_process() -> TestResult {
         async move {
             alice
                 .echo(chat::Echo {
-                    seq,
+                    seq: seq.into(),
                     data: format!("n{seq}"),
+                    extra: Default::default(),
                 })
                 .await
         }
@@ -493,7 +494,7 @@ async fn the_generated_client_runs_in_process() -> TestResult {
     let replies = futures_util::future::join_all(calls).await;
     for (seq, reply) in replies.into_iter().enumerate() {
         let reply = reply?;
-        assert_eq!((reply.seq, reply.data), (seq as i64, format!("n{seq}")));
+        assert_eq!((reply.seq, reply.data), (seq.into(), format!("n{seq}")));
     }
     Ok(())
 }

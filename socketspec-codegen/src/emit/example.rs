@@ -35,37 +35,140 @@ pub fn example(model: &Model, schema: &Value) -> Value {
 }
 
 /// An example value for `schema`, whose `$ref`s (`#/$defs/Name`) point into
-/// `defs`.
+/// `defs`: the schema's own first valid `examples` value, else the first
+/// generated candidate that the schema accepts (checked with `jsonschema`,
+/// formats included), trying other union branches, fewer optional
+/// properties and the like in turn. Only a schema no candidate satisfies
+/// gets an invalid example (the first candidate).
 pub fn example_with_defs(defs: &IndexMap<String, Value>, schema: &Value) -> Value {
-    Generator {
-        defs,
-        trail: std::cell::RefCell::new(Vec::new()),
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&crate::model::with_defs(schema, defs))
+        .ok();
+    let valid = |value: &Value| validator.as_ref().is_none_or(|v| v.is_valid(value));
+    let own = deref_with(defs, schema)
+        .get("examples")
+        .and_then(Value::as_array)
+        .and_then(|examples| examples.iter().find(|e| valid(e)));
+    if let Some(example) = own {
+        return example.clone();
     }
-    .value(schema, "", 0, false)
+    let mut first = None;
+    for strategy in STRATEGIES {
+        let candidate = Generator {
+            defs,
+            trail: std::cell::RefCell::new(Vec::new()),
+            strategy,
+        }
+        .value(schema, "", 0, false);
+        if valid(&candidate) {
+            return candidate;
+        }
+        first.get_or_insert(candidate);
+    }
+    first.unwrap_or(Value::Null)
 }
+
+/// How a candidate is built; [`example_with_defs`] tries them in order.
+#[derive(Debug, Clone, Copy)]
+struct Strategy {
+    /// Use `examples` and `default` values found inside the schema.
+    given: bool,
+    /// Include optional properties.
+    optional: bool,
+    /// Which `oneOf`/`anyOf` branch to take (rotating from the first
+    /// non-null one).
+    branch: usize,
+    /// Array items wanted (at least the minimum).
+    extra_items: u64,
+}
+
+const STRATEGIES: [Strategy; 10] = [
+    Strategy {
+        given: true,
+        optional: true,
+        branch: 0,
+        extra_items: 1,
+    },
+    Strategy {
+        given: true,
+        optional: false,
+        branch: 0,
+        extra_items: 0,
+    },
+    Strategy {
+        given: false,
+        optional: true,
+        branch: 0,
+        extra_items: 1,
+    },
+    Strategy {
+        given: false,
+        optional: false,
+        branch: 0,
+        extra_items: 0,
+    },
+    Strategy {
+        given: true,
+        optional: true,
+        branch: 1,
+        extra_items: 1,
+    },
+    Strategy {
+        given: false,
+        optional: false,
+        branch: 1,
+        extra_items: 0,
+    },
+    Strategy {
+        given: true,
+        optional: true,
+        branch: 2,
+        extra_items: 1,
+    },
+    Strategy {
+        given: false,
+        optional: false,
+        branch: 2,
+        extra_items: 0,
+    },
+    Strategy {
+        given: false,
+        optional: true,
+        branch: 3,
+        extra_items: 2,
+    },
+    Strategy {
+        given: false,
+        optional: false,
+        branch: 3,
+        extra_items: 0,
+    },
+];
 
 struct Generator<'a> {
     defs: &'a IndexMap<String, Value>,
     /// The definitions being expanded, outermost first: a `$ref` back into
     /// one of them is recursion.
     trail: std::cell::RefCell<Vec<String>>,
+    strategy: Strategy,
+}
+
+/// Follows a `$ref` chain to the schema it names.
+fn deref_with<'s>(defs: &'s IndexMap<String, Value>, mut schema: &'s Value) -> &'s Value {
+    for _ in 0..MAX_DEPTH {
+        let Some(target) = crate::schema::ref_name(schema).and_then(|name| defs.get(name)) else {
+            break;
+        };
+        schema = target;
+    }
+    schema
 }
 
 impl Generator<'_> {
     /// Follows a `$ref` chain to the schema it names.
-    fn deref<'s>(&'s self, mut schema: &'s Value) -> &'s Value {
-        for _ in 0..MAX_DEPTH {
-            let Some(target) = schema
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix("#/$defs/"))
-                .and_then(|name| self.defs.get(name))
-            else {
-                break;
-            };
-            schema = target;
-        }
-        schema
+    fn deref<'s>(&'s self, schema: &'s Value) -> &'s Value {
+        deref_with(self.defs, schema)
     }
 
     /// An example for `schema`. `minimal` (inside a recursive definition):
@@ -99,15 +202,17 @@ impl Generator<'_> {
         if let Some(v) = obj.get("const") {
             return v.clone();
         }
-        if let Some(first) = obj
-            .get("examples")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-        {
-            return first.clone();
-        }
-        if let Some(v) = obj.get("default") {
-            return v.clone();
+        if self.strategy.given {
+            if let Some(first) = obj
+                .get("examples")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+            {
+                return first.clone();
+            }
+            if let Some(v) = obj.get("default") {
+                return v.clone();
+            }
         }
         if let Some(first) = obj
             .get("enum")
@@ -118,10 +223,15 @@ impl Generator<'_> {
         }
         for key in ["oneOf", "anyOf"] {
             if let Some(alts) = obj.get(key).and_then(Value::as_array) {
-                let pick = alts
+                let not_null: Vec<&Value> = alts
                     .iter()
-                    .find(|a| !is_null_type(self.deref(a)))
-                    .or(alts.first());
+                    .filter(|a| !is_null_type(self.deref(a)))
+                    .collect();
+                let pick = if not_null.is_empty() {
+                    alts.first()
+                } else {
+                    not_null.get(self.strategy.branch % not_null.len()).copied()
+                };
                 if let Some(alt) = pick {
                     return self.merge_siblings(
                         obj,
@@ -176,9 +286,15 @@ impl Generator<'_> {
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         let mut out = Map::new();
+        let min_properties = obj
+            .get("minProperties")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let optional =
+            !minimal && (self.strategy.optional || min_properties > required.len() as u64);
         if let Some(props) = obj.get("properties").and_then(Value::as_object) {
             for (key, sub) in props {
-                if minimal && !required.contains(&key.as_str()) {
+                if !optional && !required.contains(&key.as_str()) {
                     continue;
                 }
                 out.insert(key.clone(), self.value(sub, key, depth + 1, minimal));
@@ -214,7 +330,8 @@ impl Generator<'_> {
         let wanted = if minimal || reenters {
             min
         } else {
-            min.max(1).min(max.unwrap_or(u64::MAX))
+            min.max(self.strategy.extra_items)
+                .min(max.unwrap_or(u64::MAX))
         };
         while (items.len() as u64) < wanted {
             let Some(schema) = item_schema else { break };
@@ -253,7 +370,10 @@ impl Generator<'_> {
 
     /// A validator for a string schema, its shared definitions attached.
     fn validator(&self, schema: &Value) -> Option<jsonschema::Validator> {
-        jsonschema::draft202012::new(&crate::model::with_defs(schema, self.defs)).ok()
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&crate::model::with_defs(schema, self.defs))
+            .ok()
     }
 }
 

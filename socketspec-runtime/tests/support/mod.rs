@@ -27,6 +27,7 @@ static META: AppMeta = AppMeta {
     spec_json: "{}",
     docs_html: "",
     asyncapi_json: "{}",
+    schema_defs: "",
 };
 
 impl App for Echo {

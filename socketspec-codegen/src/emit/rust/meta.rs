@@ -24,7 +24,8 @@ pub(super) fn meta(model: &Model, extras: &Extras) -> TokenStream {
         let name = &e.name;
         let ordered = e.ordered;
         let executor = e.executor;
-        let schema = serde_json::to_string(&model.standalone_schema(&e.payload)).unwrap_or_default();
+        // Without the shared `$defs`: they are in `schema_defs`, once.
+        let schema = e.payload.to_string();
         let type_checked = crate::type_checked::type_checks_exactly(&e.payload, &model.defs);
         quote! {
             ::socketspec_runtime::EventMeta { name: #name, ordered: #ordered, executor: #executor, payload_schema: #schema, type_checked: #type_checked }
@@ -42,6 +43,11 @@ pub(super) fn meta(model: &Model, extras: &Extras) -> TokenStream {
             ::socketspec_runtime::RoomMeta { pattern: #pattern, is_static: #is_static, guarded: #guarded, max_members: #max }
         }
     });
+    let schema_defs = if model.defs.is_empty() {
+        String::new()
+    } else {
+        serde_json::json!({ "$defs": model.defs }).to_string()
+    };
     let spec_json = &model.spec_json;
     let docs_html = &extras.docs_html;
     let asyncapi = &extras.asyncapi_json;
@@ -63,6 +69,7 @@ pub(super) fn meta(model: &Model, extras: &Extras) -> TokenStream {
             spec_json: SPEC_JSON,
             docs_html: DOCS_HTML,
             asyncapi_json: ASYNCAPI_JSON,
+            schema_defs: #schema_defs,
         };
     }
 }

@@ -1,12 +1,14 @@
-//! The Rust emitter: payload types (typify, one shared type space), the
+//! The Rust emitter: payload types (from the model's type plan), the
 //! handler trait and per-event contexts, room helpers, the dispatch table,
 //! the static metadata and the typed client, formatted with prettyplease.
 //!
 //! One file per part of the generated module: `types` (payload types),
+//! `examples` (the generated `check_examples`),
 //! `server` (handler trait, contexts, service), `rooms` (room helpers),
 //! `meta` (the metadata the runtime reads), [`client`] (the typed client).
 
 pub mod client;
+mod examples;
 mod meta;
 mod rooms;
 mod server;
@@ -53,7 +55,8 @@ pub fn render_parts(
     extras: &Extras,
     parts: Parts,
 ) -> Result<String, Error> {
-    let types = types::payload_types(model)?;
+    let types = types::payload_types(model);
+    let check_examples = examples::check_examples(model);
     let module_ident = format_ident!("{}", module);
     let module_doc = module_doc(model);
     let rooms = rooms::rooms_module(model);
@@ -75,6 +78,7 @@ pub fn render_parts(
         #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, missing_docs, deprecated, unreachable_patterns, non_camel_case_types)]
         pub mod #module_ident {
             #types
+            #check_examples
             #rooms
             #server
             #client

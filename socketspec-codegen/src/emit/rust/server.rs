@@ -28,7 +28,7 @@ pub(super) fn handler_trait(model: &Model) -> TokenStream {
         } else {
             quote! {
                 #doc #extra #deprecated
-                fn #method(&self, cx: #cx<'_>, payload: #ty) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + Send;
+                fn #method(&self, cx: #cx<'_>, payload: #ty) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + ::core::marker::Send;
             }
         }
     });
@@ -41,7 +41,7 @@ pub(super) fn handler_trait(model: &Model) -> TokenStream {
         let doc = format!(" Whether `conn` may join a room of the guarded pattern `{}`. A refusal is a `PERMISSION_ERROR`.", room.pattern);
         quote! {
             #[doc = #doc]
-            fn #method(&self, conn: &::socketspec_runtime::Connection, #(#params),*) -> impl ::core::future::Future<Output = bool> + Send;
+            fn #method(&self, conn: &::socketspec_runtime::Connection, #(#params),*) -> impl ::core::future::Future<Output = bool> + ::core::marker::Send;
         }
     });
     let title = format!(
@@ -54,32 +54,32 @@ pub(super) fn handler_trait(model: &Model) -> TokenStream {
         /// The compiler holds implementations to the spec: each method receives
         /// the event's typed payload and a context that can emit and broadcast
         /// exactly what the spec declares for it.
-        pub trait Handler: Send + Sync + 'static {
+        pub trait Handler: ::core::marker::Send + ::core::marker::Sync + 'static {
             #(#methods)*
             #(#guards)*
 
             /// Runs after a connection is established. An error closes it (1011).
-            fn on_connect(&self, conn: &::socketspec_runtime::Connection) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + Send {
+            fn on_connect(&self, conn: &::socketspec_runtime::Connection) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + ::core::marker::Send {
                 let _ = conn;
                 async { Ok(()) }
             }
             /// Runs after a connection closes, with the reason.
-            fn on_disconnect(&self, conn: &::socketspec_runtime::Connection, reason: &str) -> impl ::core::future::Future<Output = ()> + Send {
+            fn on_disconnect(&self, conn: &::socketspec_runtime::Connection, reason: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
                 let _ = (conn, reason);
                 async {}
             }
             /// Runs when a handler returns an error or panics.
-            fn on_error(&self, conn: &::socketspec_runtime::Connection, event: &str, error: &::socketspec_runtime::Error) -> impl ::core::future::Future<Output = ()> + Send {
+            fn on_error(&self, conn: &::socketspec_runtime::Connection, event: &str, error: &::socketspec_runtime::Error) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
                 let _ = (conn, event, error);
                 async {}
             }
             /// Runs after a connection joins a room.
-            fn on_room_join(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + Send {
+            fn on_room_join(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
                 let _ = (conn, room);
                 async {}
             }
             /// Runs after a connection leaves a room (also as it disconnects).
-            fn on_room_leave(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + Send {
+            fn on_room_leave(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
                 let _ = (conn, room);
                 async {}
             }
@@ -269,7 +269,7 @@ pub(super) fn service(model: &Model) -> TokenStream {
             fn dispatch(
                 this: &::std::sync::Arc<Self>,
                 mut call: ::socketspec_runtime::Call,
-            ) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + Send + 'static + use<H> {
+            ) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + ::core::marker::Send + 'static + use<H> {
                 let this = ::std::sync::Arc::clone(this);
                 async move {
                     match call.event_index() {
@@ -286,7 +286,7 @@ pub(super) fn service(model: &Model) -> TokenStream {
                 &self,
                 conn: &::socketspec_runtime::Connection,
                 room: &::socketspec_runtime::RoomMatch<'_>,
-            ) -> impl ::core::future::Future<Output = bool> + Send {
+            ) -> impl ::core::future::Future<Output = bool> + ::core::marker::Send {
                 async move {
                     // Unused when the spec guards no room.
                     let _ = conn;
@@ -297,19 +297,19 @@ pub(super) fn service(model: &Model) -> TokenStream {
                 }
             }
 
-            fn on_connect(&self, conn: &::socketspec_runtime::Connection) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + Send {
+            fn on_connect(&self, conn: &::socketspec_runtime::Connection) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + ::core::marker::Send {
                 self.handler.on_connect(conn)
             }
-            fn on_disconnect(&self, conn: &::socketspec_runtime::Connection, reason: &str) -> impl ::core::future::Future<Output = ()> + Send {
+            fn on_disconnect(&self, conn: &::socketspec_runtime::Connection, reason: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
                 self.handler.on_disconnect(conn, reason)
             }
-            fn on_error(&self, conn: &::socketspec_runtime::Connection, event: &str, error: &::socketspec_runtime::Error) -> impl ::core::future::Future<Output = ()> + Send {
+            fn on_error(&self, conn: &::socketspec_runtime::Connection, event: &str, error: &::socketspec_runtime::Error) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
                 self.handler.on_error(conn, event, error)
             }
-            fn on_room_join(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + Send {
+            fn on_room_join(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
                 self.handler.on_room_join(conn, room)
             }
-            fn on_room_leave(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + Send {
+            fn on_room_leave(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
                 self.handler.on_room_leave(conn, room)
             }
         }
