@@ -75,7 +75,7 @@ pub fn render_parts(
     let client = parts.client.then(|| client::client_module(model));
     let file = quote! {
         #[doc = #module_doc]
-        #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, missing_docs, deprecated, unreachable_patterns, non_camel_case_types)]
+        #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, unused_mut, unused_variables, missing_docs, deprecated, unreachable_patterns, non_camel_case_types)]
         pub mod #module_ident {
             #types
             #check_examples
