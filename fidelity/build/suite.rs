@@ -46,11 +46,17 @@ pub fn prepare(file: &Path, relative: &str) -> Prepared {
         std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
     let groups: Vec<Value> =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let stem: String = relative
-        .trim_end_matches(".json")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
+    let mut stem = String::new();
+    for c in relative.trim_end_matches(".json").chars() {
+        if c.is_ascii_uppercase() {
+            stem.push('_');
+            stem.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            stem.push(c);
+        } else {
+            stem.push('_');
+        }
+    }
     let module = format!("suite_{stem}");
     let mut accepted = Vec::new();
     let mut outcomes = Vec::new();
