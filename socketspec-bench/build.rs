@@ -1,5 +1,6 @@
 //! Compiles the chat spec into `$OUT_DIR/chat.rs` for the dispatch
-//! micro-benchmark, exactly as `examples/chat/build.rs` does.
+//! micro-benchmark, as `examples/chat/build.rs` does, without the embedded
+//! documents: the benchmarks never serve the docs routes.
 
 fn main() {
     if let Err(e) = socketspec_codegen::compile("../spec/chat.json") {

@@ -32,7 +32,7 @@ impl Index {
         let checked = socketspec_codegen::check(file);
         let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".to_owned()));
         let built = Builder::new()
-            .quiet(true)
+            .emit_rerun_if_changed(false)
             .out_dir(&out)
             .module_name(module)
             .compile(file);
@@ -57,7 +57,7 @@ impl Index {
             Kind::Random { seed } => format!("SpecKind::Random {{ seed: {seed} }}"),
         };
         let warnings: Vec<String> = model
-            .warnings
+            .warnings()
             .iter()
             .map(|w| format!("({:?}, {:?})", w.path, w.message))
             .collect();
@@ -95,20 +95,13 @@ impl Index {
 /// `seen` sends its payload back as it decoded it; others do nothing.
 fn handler(module: &str, model: &Model) -> String {
     let mut methods = String::new();
-    for event in &model.events {
-        let echoes = event
-            .emits
-            .iter()
-            .any(|i| model.server_events[*i].name == "seen");
-        let method = &event.method;
-        let ty = &event.type_name;
-        let (asyncness, wait) = if event.executor {
-            ("", "")
-        } else {
-            ("async ", ".await")
-        };
+    for handler in model.handler_methods() {
+        let echoes = handler.emits.contains(&"seen");
+        let method = handler.method;
+        let ty = handler.payload_type;
+        let asyncness = if handler.blocking { "" } else { "async " };
         let body = if echoes {
-            format!("cx.emit_seen(crate::reencode(&payload)?){wait}")
+            "cx.emit_seen(crate::reencode(&payload)?)".to_owned()
         } else {
             "let _ = (cx, payload); Ok(())".to_owned()
         };
@@ -117,25 +110,15 @@ fn handler(module: &str, model: &Model) -> String {
             "        {asyncness}fn {method}(&self, cx: api::{ty}Cx<'_>, payload: api::{ty}) -> ::socketspec_runtime::Result<()> {{ {body} }}"
         );
     }
-    for room in model.rooms.iter().filter(|r| r.guarded) {
-        let params: String = room
-            .params
-            .iter()
-            .map(|p| format!(", _{p}: &str"))
-            .collect();
+    for (guard, params) in model.guard_methods() {
+        let params: String = params.iter().map(|p| format!(", _{p}: &str")).collect();
         let _ = writeln!(
             methods,
-            "        async fn guard_{}(&self, _conn: &::socketspec_runtime::Connection{params}) -> bool {{ true }}",
-            room.ident
+            "        async fn {guard}(&self, _conn: &::socketspec_runtime::Connection{params}) -> bool {{ true }}"
         );
     }
     let mut arms = String::new();
-    for (name, ty) in model
-        .events
-        .iter()
-        .map(|e| (&e.name, &e.type_name))
-        .chain(model.server_events.iter().map(|m| (&m.name, &m.type_name)))
-    {
+    for (name, ty) in model.payload_types() {
         let _ = writeln!(
             arms,
             "            {name:?} => ::socketspec_runtime::round_trip::<api::{ty}>(value),"
@@ -163,7 +146,8 @@ fn handler(module: &str, model: &Model) -> String {
         /// A test client connected in-process to a server of this spec.
         pub fn connect() -> crate::Connecting {{
             Box::pin(async {{
-                let server = ::socketspec_runtime::Server::new(api::service(Echo), ::socketspec_runtime::SocketConfig::default())
+                let server = ::socketspec_runtime::Server::builder(api::service(Echo))
+                    .build()
                     .map_err(|e| e.to_string())?;
                 ::socketspec_runtime::testing::TestClient::connect(&server).await.map_err(|e| e.to_string())
             }})

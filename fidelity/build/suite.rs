@@ -66,7 +66,7 @@ pub fn prepare(file: &Path, relative: &str) -> Prepared {
         match socketspec_codegen::check_str(format!("{relative} (group {index})"), &alone) {
             Ok(model) => {
                 let warnings: Vec<Value> = model
-                    .warnings
+                    .warnings()
                     .iter()
                     .map(|w| json!({"path": w.path, "message": w.message}))
                     .collect();

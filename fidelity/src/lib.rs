@@ -22,7 +22,7 @@ pub struct Compiled {
     /// What it is for.
     pub kind: SpecKind,
     /// Its metadata (schemas, events).
-    pub meta: &'static socketspec_runtime::AppMeta,
+    pub meta: &'static socketspec_runtime::meta::AppMeta,
     /// Decodes a payload of an event (client or server) into its Rust type
     /// and checks it encodes back unchanged.
     pub round_trip: fn(&str, &Value) -> Result<(), String>,

@@ -113,12 +113,13 @@ fn random_instances_round_trip_and_random_mutations_are_refused() {
             let Some(payload) = valid_instance(&defs, event, seed) else {
                 return Ok(());
             };
-            (spec.round_trip)(event.name, &payload).map_err(|e| {
-                TestCaseError::fail(format!("{}: {payload}: {e}", event.name))
-            })?;
+            (spec.round_trip)(event.name, &payload)
+                .map_err(|e| TestCaseError::fail(format!("{}: {payload}: {e}", event.name)))?;
             let reply = runtime
                 .block_on(client.request(event.name, &payload))
-                .map_err(|e| TestCaseError::fail(format!("{}: {payload} refused: {e}", event.name)))?;
+                .map_err(|e| {
+                    TestCaseError::fail(format!("{}: {payload} refused: {e}", event.name))
+                })?;
             prop_assert!(
                 socketspec_runtime::same_json(&reply.payload, &payload),
                 "{}: sent {payload}, the handler saw {}",

@@ -14,7 +14,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use socketspec_bench::floor::{Floor, FloorConfig};
-use socketspec_runtime::{HandshakeRequest, Server, SessionConfig, SocketConfig, envelope};
+use socketspec_runtime::config::SessionConfig;
+use socketspec_runtime::{HandshakeRequest, Server, envelope};
 use tokio::io::DuplexStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
@@ -41,14 +42,14 @@ fn decode(c: &mut Criterion) {
 }
 
 /// The chat spec's `send_message` payload schema, standalone (every `$ref`
-/// resolved), compiled once as the runtime does at start-up.
+/// resolved), compiled once as the runtime does at start-up: the runtime
+/// reads it from the generated `META`, and so does this.
 fn send_message_validator() -> jsonschema::Validator {
-    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/chat.json");
-    let model = socketspec_codegen::check(spec).unwrap_or_else(|e| fail("chat spec", e));
-    let Some(event) = model.events.iter().find(|e| e.name == "send_message") else {
+    let Some(event) = chat::META.events.iter().find(|e| e.name == "send_message") else {
         fail("chat spec", "no send_message event")
     };
-    let schema = model.standalone_schema(&event.payload);
+    let schema: Value = serde_json::from_str(event.payload_schema)
+        .unwrap_or_else(|e| fail("send_message schema", e));
     jsonschema::draft202012::new(&schema).unwrap_or_else(|e| fail("send_message schema", e))
 }
 
@@ -105,22 +106,15 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// An in-process client connected to the real chat service.
 async fn chat_client() -> Client {
-    let config = SocketConfig {
-        session: SessionConfig {
-            heartbeat_interval: Duration::ZERO,
-            idle_timeout: Duration::ZERO,
-            max_duration: Duration::ZERO,
-            ..SessionConfig::default()
-        },
-        ..SocketConfig::default()
-    };
-    let server = Server::new(chat::service(handler::Chat), config)
+    let server = Server::builder(chat::service(handler::Chat::default()))
+        .session(SessionConfig::without_timers())
+        .build()
         .unwrap_or_else(|e| fail("chat server", e));
     let (client, io) = tokio::io::duplex(64 * 1024);
     tokio::spawn(async move {
-        server
-            .serve_websocket(io, HandshakeRequest::default())
-            .await
+        let _ = server
+            .serve_websocket("/", io, HandshakeRequest::default())
+            .await;
     });
     let mut ws = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
     // `__connect__` comes first.

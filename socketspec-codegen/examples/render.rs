@@ -6,7 +6,7 @@ fn main() {
         std::process::exit(2);
     };
     match socketspec_codegen::Builder::new()
-        .quiet(true)
+        .emit_rerun_if_changed(false)
         .out_dir(std::env::temp_dir())
         .compile(&path)
     {

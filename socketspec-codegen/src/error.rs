@@ -70,6 +70,16 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A [`Builder`](crate::Builder) option cannot be used: a module name
+    /// that is not a Rust identifier, a derive or an attribute that does not
+    /// parse, an attribute for a type the spec does not generate.
+    #[error("invalid Builder option {option}: {message}")]
+    Builder {
+        /// The option, as written: `type_attribute("Foo", ..)`.
+        option: String,
+        /// What is wrong with it and how to fix it.
+        message: String,
+    },
     /// The generated code could not be produced (a bug in socketspec: please
     /// report it with the spec).
     #[error("code generation failed for {}: {message}", file.display())]

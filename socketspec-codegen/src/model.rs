@@ -9,37 +9,40 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, SpecError, join_path};
+use crate::push::{self, PushModel};
 use crate::resolve::Resolver;
 use crate::spec::{Info, Spec};
 use crate::typing::{Scope, TypePlan, snake_ident, type_name};
 use crate::validate::{self, GENERATED_TYPE_NAMES};
 use crate::warning::SpecWarning;
 
-/// A validated spec, ready for the emitters.
+/// A validated spec, what [`check`](crate::check) returns; its methods render each output.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// The spec file.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Other files its `$ref`s read.
-    pub referenced_files: Vec<PathBuf>,
+    pub(crate) referenced_files: Vec<PathBuf>,
     /// `info`.
-    pub info: Info,
+    pub(crate) info: Info,
     /// `namespace`.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Every shared definition, `$ref`s resolved to `#/$defs/Name`.
-    pub defs: IndexMap<String, Value>,
+    pub(crate) defs: IndexMap<String, Value>,
     /// Room patterns in file order.
-    pub rooms: Vec<RoomModel>,
+    pub(crate) rooms: Vec<RoomModel>,
     /// Client -> server events in file order.
-    pub events: Vec<EventModel>,
-    /// Server -> client events (emits and broadcasts), each name once.
-    pub server_events: Vec<ServerEventModel>,
+    pub(crate) events: Vec<EventModel>,
+    /// Server -> client events (emits, broadcasts and pushes), each name once.
+    pub(crate) server_events: Vec<ServerEventModel>,
+    /// The events the server pushes on its own.
+    pub(crate) pushes: Vec<PushModel>,
     /// The spec as JSON (served at `{docs_url}/spec.json`).
-    pub spec_json: String,
+    pub(crate) spec_json: String,
     /// The Rust type of every payload schema.
-    pub types: TypePlan,
+    pub(crate) types: TypePlan,
     /// What the build should tell the spec's author (see [`SpecWarning`]).
-    pub warnings: Vec<SpecWarning>,
+    pub(crate) warnings: Vec<SpecWarning>,
 }
 
 /// A room pattern.
@@ -119,7 +122,7 @@ pub struct ServerEventModel {
 impl Model {
     /// Validates `spec` (read from `file`) and builds the model, reporting
     /// every mistake at once.
-    pub fn build(spec: &Spec, file: &Path) -> Result<Model, Error> {
+    pub(crate) fn build(spec: &Spec, file: &Path) -> Result<Model, Error> {
         let mut errors = Vec::new();
         if spec.socketspec != "1" {
             errors.push(SpecError::new(
@@ -244,6 +247,37 @@ impl Model {
                 deprecated: event.deprecated,
             });
         }
+        let pushes = {
+            let cx = push::Context {
+                file,
+                spec,
+                rooms: &rooms,
+                local_defs: &local_defs,
+            };
+            let mut register = |at: &str,
+                                name: &str,
+                                description: Option<String>,
+                                schema: Value,
+                                errors: &mut Vec<SpecError>| {
+                server_event(
+                    &mut server_events,
+                    &mut server_origin,
+                    file,
+                    at,
+                    name,
+                    description,
+                    schema,
+                    errors,
+                )
+            };
+            push::build(
+                &cx,
+                &mut resolver,
+                &mut unresolved,
+                &mut register,
+                &mut errors,
+            )
+        };
         errors.append(&mut resolver.errors);
         let defs = resolver.defs.clone();
 
@@ -288,6 +322,7 @@ impl Model {
             rooms,
             events,
             server_events,
+            pushes,
             spec_json,
             types: TypePlan::default(),
             warnings: Vec::new(),
@@ -299,7 +334,8 @@ impl Model {
 
     /// `schema` made self-contained: the shared `$defs` attached, for
     /// validators and documents that need a standalone schema.
-    pub fn standalone_schema(&self, schema: &Value) -> Value {
+    #[cfg(test)]
+    pub(crate) fn standalone_schema(&self, schema: &Value) -> Value {
         with_defs(schema, &self.defs)
     }
 }

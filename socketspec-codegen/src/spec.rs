@@ -42,12 +42,19 @@ pub struct Spec {
     /// The events clients send, by name.
     #[schemars(with = "BTreeMap<String, Event>")]
     pub events: UniqueMap<Event>,
+    /// Events the server sends on its own, by name: from lifecycle hooks,
+    /// other HTTP routes or any task, to one connection, to every
+    /// connection of a user, or (when `room` is set) to a room.
+    #[serde(default, skip_serializing_if = "UniqueMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, Push>")]
+    pub push: UniqueMap<Push>,
 }
 
 /// The `$id` of the format's JSON Schema (`spec/socketspec.schema.json`).
 pub const FORMAT_SCHEMA_ID: &str = "https://example.invalid/socketspec/socketspec.schema.json";
 
-/// The spec format's own JSON Schema (draft 2020-12), derived from [`Spec`].
+/// The spec format's own JSON Schema (draft 2020-12), derived from the
+/// Rust types serde reads spec files with.
 ///
 /// This is what `spec/socketspec.schema.json` holds; a spec file that names
 /// it in `"$schema"` gets completion and checking in editors. A test fails
@@ -190,6 +197,24 @@ pub struct Broadcast {
     /// Deliver to the room's other members only, not to the sender.
     #[serde(default, skip_serializing_if = "is_false")]
     pub exclude_sender: bool,
+}
+
+/// An event the server sends on its own (not as a handler's reply).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Push {
+    /// What the message means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The payload's JSON Schema; it must describe an object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<JsonSchemaValue>")]
+    pub payload: Option<Value>,
+    /// The room pattern it may be broadcast to, exactly as declared under
+    /// `rooms` (e.g. `chat:{room}`). Without it, it goes only to
+    /// connections and users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

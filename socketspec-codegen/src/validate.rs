@@ -12,7 +12,11 @@ use crate::error::SpecError;
 use crate::typing::kinds::Kinds;
 
 /// Type names the generated module defines itself.
-pub(crate) const GENERATED_TYPE_NAMES: [&str; 6] = [
+pub(crate) const GENERATED_TYPE_NAMES: [&str; 10] = [
+    "ConnectionExt",
+    "Cx",
+    "Push",
+    "PushTo",
     "Handler",
     "Service",
     "ServerEvent",

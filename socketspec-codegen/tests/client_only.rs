@@ -1,6 +1,6 @@
 //! A crate that only talks to a socketspec server: it depends on the
 //! runtime with the `client` feature alone, generates with
-//! `Builder::server(false)`, builds, and links no server code (no hyper,
+//! `Builder::build_server(false)`, builds, and links no server code (no hyper,
 //! jsonschema, jsonwebtoken or redis in its dependency tree).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -65,7 +65,7 @@ socketspec-codegen = {{ path = "{}" }}
     std::fs::write(
         project.join("build.rs"),
         r#"fn main() {
-    if let Err(e) = socketspec_codegen::Builder::new().server(false).compile("spec/chat.json") {
+    if let Err(e) = socketspec_codegen::Builder::new().build_server(false).compile("spec/chat.json") {
         eprintln!("{e}");
         std::process::exit(1);
     }
@@ -128,12 +128,15 @@ async fn main() {
     let generated = std::fs::read_dir(workspace().join("target/init-project/debug/build"))
         .unwrap()
         .filter_map(|e| e.ok())
-        .map(|e| e.path().join("out/chat.rs"))
-        .filter(|p| p.is_file())
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .find(|text| !text.contains("pub trait Handler"));
-    assert!(
-        generated.is_some_and(|text| text.contains("pub mod client")),
-        "no client-only chat.rs was generated"
-    );
+        .map(|e| e.path().join("out"))
+        .filter(|out| out.join("chat.rs").is_file())
+        .filter_map(|out| Some((std::fs::read_to_string(out.join("chat.rs")).ok()?, out)))
+        .find(|(text, _)| !text.contains("pub trait Handler"));
+    let Some((text, out)) = generated else {
+        panic!("no client-only chat.rs was generated");
+    };
+    assert!(text.contains("pub mod client"), "{text}");
+    // The documents belong to the server side: none is written or embedded.
+    assert!(!out.join("chat.docs.html").exists());
+    assert!(!text.contains("include_str!"));
 }

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use socketspec_codegen::spec::{FORMAT_SCHEMA_ID, format_schema};
+use socketspec_codegen::{FORMAT_SCHEMA_ID, format_schema};
 
 fn repo_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -87,8 +87,8 @@ fn a_valid_spec_passes() {
         ),
     )
     .unwrap();
-    assert_eq!(model.events.len(), 1);
-    assert_eq!(model.rooms.len(), 1);
+    assert_eq!(model.event_names().collect::<Vec<_>>(), ["send_message"]);
+    assert_eq!(model.room_patterns().collect::<Vec<_>>(), ["lobby"]);
 }
 
 // ---------------------------------------------------------------- reserved names
@@ -271,7 +271,7 @@ fn server_event_declared_twice_with_different_payloads() {
         ),
     )
     .unwrap();
-    assert_eq!(model.server_events.len(), 1);
+    assert_eq!(model.server_event_names().collect::<Vec<_>>(), ["ack"]);
 }
 
 // ---------------------------------------------------------------- rooms
@@ -659,24 +659,30 @@ fn ref_into_other_files_resolves_and_generates_each_type_once() {
     let path = multi_file_spec(dir.path());
     let model = check(&path).unwrap();
     assert_eq!(
-        model.referenced_files,
+        model.referenced_files(),
         [
             dir.path().join("types.json"),
             dir.path().join("shared/point.json")
         ]
     );
-    let names: Vec<&String> = model.defs.keys().collect();
+    // Every definition is shared once, and every reference points into the
+    // shared definitions (the AsyncAPI document shows them as components).
+    let asyncapi = model.asyncapi();
+    let schemas = &asyncapi["components"]["schemas"];
+    let names: Vec<&String> = schemas.as_object().unwrap().keys().collect();
     assert_eq!(names, ["User", "Name", "Point"]);
-    // Every reference now points into the one shared `$defs`.
-    assert_eq!(model.events[0].payload, json!({"$ref": "#/$defs/User"}));
     assert_eq!(
-        model.defs["User"]["properties"]["name"],
-        json!({"$ref": "#/$defs/Name"})
+        asyncapi["components"]["messages"]["hello"]["payload"]["properties"]["payload"],
+        json!({"$ref": "#/components/schemas/User"})
+    );
+    assert_eq!(
+        schemas["User"]["properties"]["name"],
+        json!({"$ref": "#/components/schemas/Name"})
     );
 
     let out = tempfile::tempdir().unwrap();
     let generated = Builder::new()
-        .quiet(true)
+        .emit_rerun_if_changed(false)
         .out_dir(out.path())
         .compile(&path)
         .unwrap();
@@ -867,7 +873,7 @@ fn unknown_field_fix(expected: &str) -> String {
 fn unknown_field_at_the_root() {
     let text = r#"{"socketspec": "1", "info": {"title": "T", "version": "1"}, "event": {}}"#;
     let expected =
-        "one of `$schema`, `socketspec`, `info`, `namespace`, `$defs`, `rooms`, `events`";
+        "one of `$schema`, `socketspec`, `info`, `namespace`, `$defs`, `rooms`, `events`, `push`";
     assert_one(
         text,
         &format!(

@@ -4,84 +4,39 @@
 //! `code` is one of [`ErrorCode`]. Handlers return [`Error`]; the runtime turns
 //! it into the envelope, choosing `HANDLER_ERROR` unless the error carries a
 //! more precise code (a refused room join, a broadcast to a missing room...).
+//!
+//! Three ways to fail a handler:
+//! - `?` on any [`std::error::Error`]: a `HANDLER_ERROR` whose client-facing
+//!   message is generic (the error's own text stays in the logs and
+//!   `on_error`);
+//! - [`bail!`](crate::bail) / [`Error::handler`]: a `HANDLER_ERROR` whose
+//!   message the client reads as written;
+//! - [`OrHandlerError`] on an `Option` or `Result`: the same, inline.
+//!
+//! ```
+//! use socketspec_runtime::{OrHandlerError, Result, bail};
+//!
+//! fn price(bids: &[u64], auction: usize) -> Result<u64> {
+//!     if auction > 99 {
+//!         bail!("no auction {auction}");
+//!     }
+//!     let bid = bids.get(auction).or_handler_error("no bid yet")?;
+//!     let parsed: u64 = "17".parse()?; // ParseIntError: a generic HANDLER_ERROR
+//!     Ok(bid + parsed)
+//! }
+//! assert_eq!(price(&[1], 0).ok(), Some(18));
+//! assert_eq!(price(&[1], 1).err().map(|e| e.message().to_owned()).as_deref(), Some("no bid yet"));
+//! assert_eq!(price(&[1], 100).err().map(|e| e.message().to_owned()).as_deref(), Some("no auction 100"));
+//! ```
+//!
+//! (`Err("text".into())` cannot work: a `From<&str>` would overlap with the
+//! `From` for every `std::error::Error`, which Rust refuses.)
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Every error code of the wire protocol (PROTOCOL.md, "Error envelope").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    /// Credential missing or invalid at connect, or a refused `__refresh_auth__`.
-    AuthError,
-    /// The credential expired mid-session without a refresh.
-    AuthExpired,
-    /// The handler returned an error or panicked.
-    HandlerError,
-    /// No application event for `idle_timeout`.
-    IdleTimeout,
-    /// A message larger than `max_payload_size`.
-    PayloadTooLarge,
-    /// A room guard refused a join.
-    PermissionError,
-    /// The connection's token bucket is empty.
-    RateLimitError,
-    /// A broadcast to a room that has no members and is not static.
-    RoomNotFound,
-    /// `max_duration` reached.
-    SessionExpired,
-    /// No handler for this event.
-    UnknownEvent,
-    /// Not JSON, not an envelope, or a payload that fails its schema.
-    ValidationError,
-}
-
-impl ErrorCode {
-    /// Every code, in the order of the protocol's table.
-    pub const ALL: [ErrorCode; 11] = [
-        ErrorCode::AuthError,
-        ErrorCode::AuthExpired,
-        ErrorCode::HandlerError,
-        ErrorCode::IdleTimeout,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::PermissionError,
-        ErrorCode::RateLimitError,
-        ErrorCode::RoomNotFound,
-        ErrorCode::SessionExpired,
-        ErrorCode::UnknownEvent,
-        ErrorCode::ValidationError,
-    ];
-
-    /// The code as it appears on the wire, e.g. `"ROOM_NOT_FOUND"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::AuthError => "AUTH_ERROR",
-            ErrorCode::AuthExpired => "AUTH_EXPIRED",
-            ErrorCode::HandlerError => "HANDLER_ERROR",
-            ErrorCode::IdleTimeout => "IDLE_TIMEOUT",
-            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            ErrorCode::PermissionError => "PERMISSION_ERROR",
-            ErrorCode::RateLimitError => "RATE_LIMIT_ERROR",
-            ErrorCode::RoomNotFound => "ROOM_NOT_FOUND",
-            ErrorCode::SessionExpired => "SESSION_EXPIRED",
-            ErrorCode::UnknownEvent => "UNKNOWN_EVENT",
-            ErrorCode::ValidationError => "VALIDATION_ERROR",
-        }
-    }
-
-    /// Parses a wire code; `None` for a code this version does not know.
-    pub fn parse(code: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use socketspec_protocol::ErrorCode;
 
 /// The result type of handlers, hooks and context methods.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -188,6 +143,67 @@ impl Error {
     }
 }
 
+/// Returns early from a handler with a `HANDLER_ERROR` whose message (a
+/// `format!` string) the client reads as written.
+#[macro_export]
+macro_rules! bail {
+    ($($arg:tt)+) => {
+        return ::core::result::Result::Err($crate::Error::handler(::std::format!($($arg)+)))
+    };
+}
+
+/// Turns a missing value or a failed result into a `HANDLER_ERROR` with a
+/// message the client reads as written.
+pub trait OrHandlerError<T> {
+    /// `self`'s value, or a `HANDLER_ERROR` saying `message`.
+    fn or_handler_error(self, message: impl Into<String>) -> Result<T>;
+}
+
+impl<T> OrHandlerError<T> for Option<T> {
+    fn or_handler_error(self, message: impl Into<String>) -> Result<T> {
+        self.ok_or_else(|| Error::handler(message))
+    }
+}
+
+impl<T, E> OrHandlerError<T> for std::result::Result<T, E>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn or_handler_error(self, message: impl Into<String>) -> Result<T> {
+        self.map_err(|e| {
+            let mut error = Error::handler(message);
+            error.source = Some(Box::new(e));
+            error
+        })
+    }
+}
+
+/// Lets a broadcast or push to a room (or a connection, or a user) with
+/// nobody in it succeed: the `ROOM_NOT_FOUND` such a send answers becomes
+/// `Ok(0)`. Every other error stays.
+///
+/// ```
+/// use socketspec_runtime::{AllowNobody, Error, Result};
+///
+/// let nobody: Result<usize> = Err(Error::room_not_found("chat:empty"));
+/// assert_eq!(nobody.allow_nobody().ok(), Some(0));
+/// let failed: Result<usize> = Err(Error::handler("backend down"));
+/// assert!(failed.allow_nobody().is_err());
+/// ```
+pub trait AllowNobody {
+    /// `Ok(0)` instead of `ROOM_NOT_FOUND`.
+    fn allow_nobody(self) -> Result<usize>;
+}
+
+impl AllowNobody for Result<usize> {
+    fn allow_nobody(self) -> Result<usize> {
+        match self {
+            Err(e) if e.code() == ErrorCode::RoomNotFound => Ok(0),
+            other => other,
+        }
+    }
+}
+
 impl<E> From<E> for Error
 where
     E: std::error::Error + Send + Sync + 'static,
@@ -230,16 +246,6 @@ impl fmt::Display for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_round_trip_through_their_wire_names() {
-        for code in ErrorCode::ALL {
-            let json = serde_json::to_value(code).unwrap_or_default();
-            assert_eq!(json, Value::String(code.as_str().to_owned()));
-            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
-        }
-        assert_eq!(ErrorCode::parse("NOPE"), None);
-    }
 
     #[test]
     fn converted_errors_hide_their_text_from_the_client() {

@@ -13,29 +13,36 @@
 //!
 //! ## Features
 //! - `server` (default): the server side: HTTP front, connection loop,
-//!   dispatch, rooms, auth, backends;
+//!   dispatch, rooms, auth;
 //! - `client` (default): the protocol core of generated clients. A crate that
 //!   only talks to a socketspec server depends on
 //!   `socketspec-runtime = { default-features = false, features = ["client"] }`
-//!   and generates its code with `Builder::server(false)`.
+//!   and generates its code with `Builder::build_server(false)`;
+//! - `redis`: the Redis backend, for rooms and broadcasts across nodes.
 //!
 //! ## Layers
-//! - transport: [`server`] (HTTP upgrade, origins, auth, connection cap);
-//! - connection loop: `socket_loop` (frames, limits, timers, outbound queue);
-//! - dispatch: [`call`], [`middleware`], `dispatch` (decode, validate, run);
-//! - rooms: [`rooms`], [`backend`].
+//! Each layer uses only the ones below it:
+//! - [`transport`](Server): the HTTP front (upgrade, origins, auth, routes);
+//! - the connection loop (`socket`): frames, limits, timers, system events,
+//!   scheduling;
+//! - dispatch ([`Call`], [`Middleware`], [`App`]): decode, validate, run the
+//!   handler;
+//! - rooms and the [`backend`]: membership and broadcasts, on one node or many;
+//! - the foundation: [`Frame`], [`envelope`], [`Error`], [`protocol`].
 //!
 //! ## Using it
 //! In `build.rs`, compile the spec; in the crate, include the generated
-//! module and implement its `Handler` trait:
+//! module and implement its `Handler` trait (and [`Hooks`], whose methods
+//! all have defaults):
 //!
 //! ```text
 //! socketspec_runtime::include_spec!("chat");
 //!
 //! struct Chat;
+//! impl socketspec_runtime::Hooks for Chat {}
 //! impl chat::Handler for Chat {
 //!     async fn echo(&self, cx: chat::EchoCx<'_>, msg: chat::Echo) -> socketspec_runtime::Result<()> {
-//!         cx.emit_echo_reply(chat::EchoReply { seq: msg.seq, data: msg.data }).await
+//!         cx.emit_echo_reply(chat::EchoReply { seq: msg.seq, data: msg.data })
 //!     }
 //! }
 //! ```
@@ -43,104 +50,144 @@
 //! The pieces below are what generated code and servers use directly:
 //!
 //! ```
-//! use socketspec_runtime::{ErrorCode, SocketConfig, envelope};
+//! use socketspec_runtime::{ErrorCode, envelope};
+//! use socketspec_runtime::config::ServerConfig;
 //!
 //! let frame = envelope::encode("echo_reply", &serde_json::json!({"seq": 1}), Some("a")).unwrap();
 //! assert_eq!(frame.as_str(), r#"{"event":"echo_reply","payload":{"seq":1},"id":"a"}"#);
 //! assert_eq!(ErrorCode::RoomNotFound.as_str(), "ROOM_NOT_FOUND");
-//! assert_eq!(SocketConfig::default().max_payload_size, 65_536);
+//! assert_eq!(ServerConfig::default().limits.max_payload_size, 65_536);
 //! ```
 //!
 //! [socketspec]: https://example.invalid/socketspec
 
 #[cfg(feature = "server")]
-pub mod app;
-#[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
 pub mod backend;
-#[cfg(feature = "server")]
-pub mod call;
 #[cfg(feature = "client")]
 pub mod client;
-pub mod close;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
-pub mod connection;
+mod connection;
 #[cfg(feature = "server")]
 mod dispatch;
-#[cfg(feature = "server")]
-mod docs;
 pub mod envelope;
 pub mod error;
+mod frame;
+mod future;
 #[cfg(feature = "server")]
-mod event_table;
+mod hub;
 #[cfg(feature = "server")]
-pub mod identity;
+mod identity;
+#[cfg(feature = "server")]
+mod mailbox;
 #[cfg(feature = "server")]
 pub mod meta;
 #[cfg(feature = "server")]
 pub mod metrics;
 #[cfg(feature = "server")]
-pub mod middleware;
+mod rooms;
 #[cfg(feature = "server")]
-mod origin;
-#[cfg(feature = "server")]
-mod outbox;
-#[cfg(feature = "server")]
-mod rate_limit;
-#[cfg(feature = "server")]
-pub mod rooms;
-#[cfg(feature = "server")]
-pub mod server;
-#[cfg(feature = "server")]
-mod session;
-#[cfg(feature = "server")]
-mod shared;
-#[cfg(feature = "server")]
-mod socket_loop;
+mod socket;
 #[cfg(all(feature = "server", feature = "client"))]
 pub mod testing;
 #[cfg(feature = "server")]
-mod validate;
+mod transport;
+
+/// The wire protocol's facts: system events, error codes, close codes,
+/// disconnect reasons, envelope fields, the room-pattern grammar.
+pub use socketspec_protocol as protocol;
+pub use socketspec_protocol::{CloseCode, DisconnectReason, ErrorCode, SystemEvent};
 
 #[cfg(feature = "server")]
-pub use app::App;
+pub use auth::{AuthBackend, HandshakeRequest};
 #[cfg(feature = "server")]
-pub use auth::{
-    AnyOf, ApiKeyAuth, AuthBackend, AuthRejection, BoxFuture, HandshakeRequest, JwtAuth,
-};
-#[cfg(feature = "server")]
-pub use backend::{Backend, BackendAdapter, BackendError, RedisConfig};
-#[cfg(feature = "server")]
-pub use call::{Call, EventContext};
-#[cfg(feature = "server")]
-pub use config::{RateLimit, SessionConfig, SocketConfig};
+pub use backend::Backend;
 #[cfg(feature = "server")]
 pub use connection::Connection;
-pub use error::{Error, ErrorCode, Result};
+#[cfg(feature = "server")]
+pub use dispatch::{App, Call, EventContext, Hooks, Middleware, Next, SchemaError};
+pub use error::{AllowNobody, Error, OrHandlerError, Result};
+pub use frame::Frame;
+pub use future::BoxFuture;
+#[cfg(feature = "server")]
+pub use hub::{BuildError, ServerView};
 #[cfg(feature = "server")]
 pub use identity::Identity;
 #[cfg(feature = "server")]
-pub use meta::{AppMeta, EventMeta, RoomMeta};
-#[cfg(feature = "server")]
-pub use middleware::{Middleware, Next};
-#[cfg(feature = "server")]
-pub use rooms::{RoomMatch, RoomPattern};
-#[cfg(feature = "server")]
-pub use server::{BuildError, Health, Server, ServerBuilder, ShutdownHandle};
+pub use rooms::{InvalidPattern, Push, Recipient, RoomMatch};
 pub use socketspec_payload::{Integer, round_trip, same_json};
 #[cfg(feature = "server")]
-pub use validate::SchemaError;
+pub use transport::{Body, Health, HealthStatus, Refusal, Server, ServerBuilder, ShutdownHandle};
 
-/// Re-exports generated code relies on, so user crates need not depend on
-/// them directly.
+/// What generated code relies on, so user crates need not depend on it
+/// directly. Not a public API: it changes with the code generator.
 #[doc(hidden)]
 pub mod __private {
     pub use serde;
     pub use serde_json;
     pub use socketspec_payload as payload;
+
+    #[cfg(feature = "server")]
+    pub use self::server::*;
+
+    #[cfg(feature = "server")]
+    mod server {
+        use serde::Serialize;
+
+        use crate::dispatch::EventContext;
+        use crate::error::Result;
+
+        /// Sends `event` to the sender of the event `cx` handles.
+        pub fn emit<P: Serialize + ?Sized>(
+            cx: &EventContext<'_>,
+            event: &str,
+            payload: &P,
+        ) -> Result<()> {
+            cx.emit(event, payload)
+        }
+
+        /// Broadcasts `event` to `room`.
+        pub async fn broadcast<P: Serialize + ?Sized>(
+            cx: &EventContext<'_>,
+            room: &str,
+            event: &str,
+            payload: &P,
+            exclude_sender: bool,
+        ) -> Result<usize> {
+            cx.broadcast(room, event, payload, exclude_sender).await
+        }
+
+        /// Pushes `event` to every member of `room`.
+        pub async fn push_to_room<P: Serialize + ?Sized>(
+            push: &crate::Push,
+            room: &str,
+            event: &str,
+            payload: &P,
+        ) -> Result<usize> {
+            push.to_room(room, event, payload).await
+        }
+
+        /// Pushes `event` to a connection or a user.
+        pub async fn push_to<P: Serialize + ?Sized>(
+            recipient: &crate::Recipient<'_>,
+            event: &str,
+            payload: &P,
+        ) -> Result<usize> {
+            recipient.send(event, payload).await
+        }
+
+        /// Sends `event` to `conn` (a connection of this node).
+        pub fn emit_to<P: Serialize + ?Sized>(
+            conn: &crate::Connection,
+            event: &str,
+            payload: &P,
+        ) -> Result<()> {
+            conn.emit(event, payload)
+        }
+    }
 }
 
 /// Includes the code `socketspec_codegen` generated for a spec into the

@@ -13,17 +13,19 @@ pub struct AppMeta {
     pub version: &'static str,
     /// The spec's namespace (`"/"` by default).
     pub namespace: &'static str,
-    /// Client -> server events, indexed by their position: the index is what
-    /// the generated dispatch table matches on.
+    /// Client -> server events, in the spec's order.
     pub events: &'static [EventMeta],
     /// Room patterns declared in the spec.
     pub rooms: &'static [RoomMeta],
-    /// The spec file itself, as JSON (served at `{docs_url}/spec.json`).
-    pub spec_json: &'static str,
-    /// The generated docs page (served at `docs_url`).
-    pub docs_html: &'static str,
-    /// The generated AsyncAPI 3.0 document (served at `{docs_url}/asyncapi.json`).
-    pub asyncapi_json: &'static str,
+    /// The spec file itself, as JSON (served at `{docs_url}/spec.json`),
+    /// when the module embeds it (`Builder::embed_documents` in
+    /// socketspec-codegen).
+    pub spec_json: Option<&'static str>,
+    /// The generated docs page (served at `docs_url`), when embedded.
+    pub docs_html: Option<&'static str>,
+    /// The generated AsyncAPI 3.0 document (served at
+    /// `{docs_url}/asyncapi.json`), when embedded.
+    pub asyncapi_json: Option<&'static str>,
     /// The spec's shared definitions, `{"$defs": {...}}` (JSON), written
     /// once: payload schemas refer to them as `#/$defs/Name`. Empty when
     /// there are none.
@@ -68,5 +70,10 @@ impl AppMeta {
     /// The index of the event called `name`.
     pub fn event_index(&self, name: &str) -> Option<usize> {
         self.events.iter().position(|e| e.name == name)
+    }
+
+    /// Whether the app embeds any document for the docs routes.
+    pub fn has_documents(&self) -> bool {
+        self.spec_json.is_some() || self.docs_html.is_some() || self.asyncapi_json.is_some()
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! The hot path stays cheap: every labelled series is resolved once, at
 //! start-up, from the spec's static event table and the fixed list of error
-//! codes and close reasons. Recording is an atomic add on a handle picked by
+//! codes and disconnect reasons. Recording is an atomic add on a handle picked by
 //! index: no label lookup, no string formatting, no allocation per message.
 //!
 //! | series | type | labels |
@@ -18,10 +18,10 @@
 //! | `socketspec_connections_opened_total` | counter | |
 //! | `socketspec_connections_closed_total` | counter | `reason` |
 //! | `socketspec_frames_received_total` | counter | `kind` (`text`, `binary`, `control`) |
-//! | `socketspec_events_total` | counter | `event` (spec events) |
+//! | `socketspec_events_total` | counter | `event`, `namespace` (spec events) |
 //! | `socketspec_errors_total` | counter | `code` (every error code) |
 //! | `socketspec_handlers_in_flight` | gauge | |
-//! | `socketspec_handler_duration_seconds` | histogram | `event` |
+//! | `socketspec_handler_duration_seconds` | histogram | `event`, `namespace` |
 //! | `socketspec_outbound_queue_depth` | histogram | |
 //! | `socketspec_broadcasts_total` | counter | |
 //! | `socketspec_broadcast_fanout` | histogram | |
@@ -36,7 +36,8 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
-use crate::error::ErrorCode;
+use socketspec_protocol::{DisconnectReason, ErrorCode};
+
 use crate::meta::EventMeta;
 
 /// Why the metrics registry could not be built (a bug: every name is fixed).
@@ -49,26 +50,6 @@ impl From<prometheus::Error> for MetricsError {
         MetricsError(e.to_string())
     }
 }
-
-/// The close reasons counted under their own `reason` label; any other
-/// reason (e.g. one a handler chose) counts as `other`.
-pub const CLOSE_REASONS: [&str; 15] = [
-    "client_close",
-    "transport_error",
-    "closed",
-    "closed_by_server",
-    "slow_consumer",
-    "message_too_big",
-    "protocol_error",
-    "invalid_utf8",
-    "heartbeat_timeout",
-    "idle_timeout",
-    "session_expired",
-    "auth_expired",
-    "auth_error",
-    "server_shutdown",
-    "on_connect_failed",
-];
 
 /// What an inbound WebSocket frame was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,17 +64,15 @@ pub struct Metrics {
     registry: Registry,
     connections: IntGauge,
     opened: IntCounter,
-    /// One per [`CLOSE_REASONS`] entry, then `other`.
+    /// One per [`DisconnectReason::KNOWN`] entry, then `other`.
     closed: Vec<IntCounter>,
     /// One per [`FrameKind`].
     frames: Vec<IntCounter>,
-    /// One per spec event, by index.
-    events: Vec<IntCounter>,
+    events_vec: IntCounterVec,
     /// One per [`ErrorCode::ALL`] entry.
     errors: Vec<IntCounter>,
     in_flight: IntGauge,
-    /// One per spec event, by index.
-    handler_seconds: Vec<Histogram>,
+    latency_vec: HistogramVec,
     outbound_depth: Histogram,
     broadcasts: IntCounter,
     fanout: Histogram,
@@ -113,8 +92,9 @@ const FANOUT_BUCKETS: [f64; 14] = [
 ];
 
 impl Metrics {
-    /// Registers every series for a spec with `events`.
-    pub(crate) fn new(events: &[EventMeta]) -> Result<Self, MetricsError> {
+    /// Registers every series; each namespace's events are added with
+    /// [`Metrics::events`].
+    pub(crate) fn new() -> Result<Self, MetricsError> {
         let registry = Registry::new();
         let connections = register(
             &registry,
@@ -137,9 +117,10 @@ impl Metrics {
                 &["reason"],
             )?,
         )?;
-        let closed = CLOSE_REASONS
+        let closed = DisconnectReason::KNOWN
             .iter()
-            .chain(std::iter::once(&"other"))
+            .map(DisconnectReason::as_str)
+            .chain(std::iter::once("other"))
             .map(|reason| closed_vec.get_metric_with_label_values(&[reason]))
             .collect::<Result<_, _>>()?;
         let frames_vec = register(
@@ -163,13 +144,9 @@ impl Metrics {
                     "socketspec_events_total",
                     "Messages received for each spec event (before validation).",
                 ),
-                &["event"],
+                &["event", "namespace"],
             )?,
         )?;
-        let event_counters = events
-            .iter()
-            .map(|e| events_vec.get_metric_with_label_values(&[e.name]))
-            .collect::<Result<_, _>>()?;
         let errors_vec = register(
             &registry,
             IntCounterVec::new(
@@ -199,13 +176,9 @@ impl Metrics {
                     "How long handlers (with their middleware) ran, by event.",
                 )
                 .buckets(LATENCY_BUCKETS.to_vec()),
-                &["event"],
+                &["event", "namespace"],
             )?,
         )?;
-        let handler_seconds = events
-            .iter()
-            .map(|e| latency_vec.get_metric_with_label_values(&[e.name]))
-            .collect::<Result<_, _>>()?;
         let outbound_depth = register(
             &registry,
             Histogram::with_opts(
@@ -253,10 +226,10 @@ impl Metrics {
             opened,
             closed,
             frames,
-            events: event_counters,
+            events_vec,
             errors,
             in_flight,
-            handler_seconds,
+            latency_vec,
             outbound_depth,
             broadcasts,
             fanout,
@@ -270,12 +243,37 @@ impl Metrics {
         self.opened.inc();
     }
 
-    /// A connection ended with `reason` (see [`CLOSE_REASONS`]).
-    pub(crate) fn connection_closed(&self, reason: &str) {
-        let index = CLOSE_REASONS
+    /// The series of one namespace's events.
+    pub(crate) fn events(
+        &self,
+        namespace: &str,
+        events: &[EventMeta],
+    ) -> Result<EventMetrics, MetricsError> {
+        let received = events
             .iter()
-            .position(|r| *r == reason)
-            .unwrap_or(CLOSE_REASONS.len());
+            .map(|e| {
+                self.events_vec
+                    .get_metric_with_label_values(&[e.name, namespace])
+            })
+            .collect::<Result<_, _>>()?;
+        let handler_seconds = events
+            .iter()
+            .map(|e| {
+                self.latency_vec
+                    .get_metric_with_label_values(&[e.name, namespace])
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(EventMetrics {
+            received,
+            handler_seconds,
+        })
+    }
+
+    /// A connection ended with `reason`.
+    pub(crate) fn connection_closed(&self, reason: &DisconnectReason) {
+        let index = reason
+            .known_index()
+            .unwrap_or(DisconnectReason::KNOWN.len());
         if let Some(counter) = self.closed.get(index) {
             counter.inc();
         }
@@ -288,13 +286,6 @@ impl Metrics {
         }
     }
 
-    /// A message for spec event `index` arrived.
-    pub(crate) fn event(&self, index: usize) {
-        if let Some(counter) = self.events.get(index) {
-            counter.inc();
-        }
-    }
-
     /// An `__error__` with `code` was sent (or queued).
     pub(crate) fn error(&self, code: ErrorCode) {
         let index = ErrorCode::ALL.iter().position(|c| *c == code);
@@ -303,8 +294,8 @@ impl Metrics {
         }
     }
 
-    /// Handler `index` starts (at `started`, a clock read the caller
-    /// already had). The returned timer must be
+    /// A handler for event `index` starts (at `started`, a clock read the
+    /// caller already had). The returned timer must be
     /// [finished](HandlerTimer::finish), also when the handler panics or is
     /// dropped, to end it in the gauge.
     pub(crate) fn handler_started(&self, index: usize, started: Instant) -> HandlerTimer {
@@ -347,6 +338,21 @@ impl Metrics {
 /// The content type of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// The series of one namespace's events, by event index.
+pub(crate) struct EventMetrics {
+    received: Vec<IntCounter>,
+    handler_seconds: Vec<Histogram>,
+}
+
+impl EventMetrics {
+    /// A message for event `index` arrived.
+    pub(crate) fn received(&self, index: usize) {
+        if let Some(counter) = self.received.get(index) {
+            counter.inc();
+        }
+    }
+}
+
 /// Times one handler run; see [`Metrics::handler_started`]. It holds no
 /// reference to the metrics (its owner reaches them anyway), so starting
 /// one costs no reference count.
@@ -357,9 +363,9 @@ pub(crate) struct HandlerTimer {
 
 impl HandlerTimer {
     /// The handler is over: record its duration.
-    pub(crate) fn finish(self, metrics: &Metrics) {
+    pub(crate) fn finish(self, metrics: &Metrics, events: &EventMetrics) {
         metrics.in_flight.dec();
-        if let Some(histogram) = metrics.handler_seconds.get(self.index) {
+        if let Some(histogram) = events.handler_seconds.get(self.index) {
             histogram.observe(self.started.elapsed().as_secs_f64());
         }
     }
@@ -399,15 +405,16 @@ mod tests {
 
     #[test]
     fn renders_every_series_with_its_labels() -> Result<(), MetricsError> {
-        let m = Metrics::new(&EVENTS)?;
+        let m = Metrics::new()?;
+        let events = m.events("/", &EVENTS)?;
         m.connection_opened();
-        m.connection_closed("slow_consumer");
-        m.connection_closed("a reason a handler made up");
+        m.connection_closed(&DisconnectReason::SlowConsumer);
+        m.connection_closed(&DisconnectReason::custom("a reason a handler made up"));
         m.frame(FrameKind::Control);
-        m.event(1);
-        m.event(7); // out of range: ignored
+        events.received(1);
+        events.received(7); // out of range: ignored
         m.error(ErrorCode::ValidationError);
-        m.handler_started(0, Instant::now()).finish(&m);
+        m.handler_started(0, Instant::now()).finish(&m, &events);
         m.outbound_depth(3);
         m.broadcast(5, 1);
         let text = m.render(2);
@@ -417,12 +424,12 @@ mod tests {
             "socketspec_connections_closed_total{reason=\"slow_consumer\"} 1",
             "socketspec_connections_closed_total{reason=\"other\"} 1",
             "socketspec_frames_received_total{kind=\"control\"} 1",
-            "socketspec_events_total{event=\"send_message\"} 1",
-            "socketspec_events_total{event=\"echo\"} 0",
+            "socketspec_events_total{event=\"send_message\",namespace=\"/\"} 1",
+            "socketspec_events_total{event=\"echo\",namespace=\"/\"} 0",
             "socketspec_errors_total{code=\"VALIDATION_ERROR\"} 1",
             "socketspec_errors_total{code=\"ROOM_NOT_FOUND\"} 0",
             "socketspec_handlers_in_flight 0",
-            "socketspec_handler_duration_seconds_count{event=\"echo\"} 1",
+            "socketspec_handler_duration_seconds_count{event=\"echo\",namespace=\"/\"} 1",
             "socketspec_outbound_queue_depth_count 1",
             "socketspec_broadcasts_total 1",
             "socketspec_broadcast_fanout_sum 5",

@@ -11,7 +11,7 @@
 //! use serde_json::json;
 //! use socketspec_runtime::{Server, SocketConfig, testing::TestClient};
 //!
-//! let server = Server::new(chat::service(Chat), SocketConfig::default())?;
+//! let server = Server::new(chat::service(Chat::default()), SocketConfig::default())?;
 //! let mut alice = TestClient::connect(&server).await?;
 //! let reply = alice.request("join_room", json!({"room": "general"})).await?;
 //! assert_eq!(reply.payload["members"], 1);
@@ -36,14 +36,13 @@ use serde_json::{Value, json};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::app::App;
 use crate::auth::HandshakeRequest;
 use crate::client::{
     BoxFuture, BoxSocket, ClientError, ClientOptions, CloseInfo, ConnectInfo, Connector, Handshake,
     Incoming, RawClient, Reply, ServerError, ServerMessage,
 };
-use crate::envelope::system;
-use crate::server::Server;
+use crate::transport::Server;
+use socketspec_protocol::SystemEvent;
 
 /// Bytes buffered in each direction of the in-process pipe.
 const PIPE_BUFFER: usize = 64 * 1024;
@@ -52,20 +51,28 @@ const PIPE_BUFFER: usize = 64 * 1024;
 /// `tokio::io::duplex` pipe whose server end is handed to
 /// [`Server::serve_websocket`] with the given headers and query (so
 /// authentication sees them as it would an upgrade request's).
-pub struct InProcessConnector<A: App> {
-    server: Server<A>,
+pub struct InProcessConnector {
+    server: Server,
+    namespace: String,
     headers: HeaderMap,
     query: Vec<(String, String)>,
 }
 
-impl<A: App> InProcessConnector<A> {
-    /// A connector to `server` with no extra headers or query.
-    pub fn new(server: &Server<A>) -> Self {
+impl InProcessConnector {
+    /// A connector to `server`'s namespace `/` with no extra headers or query.
+    pub fn new(server: &Server) -> Self {
         InProcessConnector {
             server: server.clone(),
+            namespace: "/".to_owned(),
             headers: HeaderMap::new(),
             query: Vec::new(),
         }
+    }
+
+    /// Connects to `namespace` (e.g. `/ops`) instead of `/`.
+    pub fn namespace(mut self, namespace: &str) -> Self {
+        self.namespace = namespace.to_owned();
+        self
     }
 
     /// Adds an upgrade header (e.g. `Authorization`).
@@ -85,7 +92,7 @@ impl<A: App> InProcessConnector<A> {
     }
 }
 
-impl<A: App> Connector for InProcessConnector<A> {
+impl Connector for InProcessConnector {
     fn connect<'a>(
         &'a self,
         handshake: &'a Handshake,
@@ -101,7 +108,17 @@ impl<A: App> Connector for InProcessConnector<A> {
                 query: self.query.clone(),
             };
             let server = self.server.clone();
-            tokio::spawn(async move { server.serve_websocket(server_end, request).await });
+            let namespace = self.namespace.clone();
+            tokio::spawn(async move {
+                // A refused connection drops its end of the pipe: the
+                // client sees the stream end before any `__connect__`.
+                if let Err(refusal) = server
+                    .serve_websocket(&namespace, server_end, request)
+                    .await
+                {
+                    tracing::debug!(%refusal, "in-process connection refused");
+                }
+            });
             let ws = WebSocketStream::from_raw_socket(client_end, Role::Client, None).await;
             Ok(Box::new(ws) as BoxSocket)
         })
@@ -131,15 +148,15 @@ impl std::fmt::Debug for TestClient {
 
 impl TestClient {
     /// Connects without headers or query.
-    pub async fn connect<A: App>(server: &Server<A>) -> Result<TestClient, ClientError> {
+    pub async fn connect(server: &Server) -> Result<TestClient, ClientError> {
         TestClient::connect_with(server, &[], &[]).await
     }
 
     /// Connects with upgrade `headers` and `query` pairs (what
     /// authentication reads: `Authorization`, `X-API-Key`, `token`...). A
     /// refused credential is a [`ClientError::Server`] with `AUTH_ERROR`.
-    pub async fn connect_with<A: App>(
-        server: &Server<A>,
+    pub async fn connect_with(
+        server: &Server,
         headers: &[(&str, &str)],
         query: &[(&str, &str)],
     ) -> Result<TestClient, ClientError> {
@@ -148,8 +165,8 @@ impl TestClient {
 
     /// [`TestClient::connect_with`] with client options (a JWT, no
     /// automatic pong, a request timeout...).
-    pub async fn connect_with_options<A: App>(
-        server: &Server<A>,
+    pub async fn connect_with_options(
+        server: &Server,
         headers: &[(&str, &str)],
         query: &[(&str, &str)],
         options: ClientOptions,
@@ -171,7 +188,7 @@ impl TestClient {
         };
         // The stream starts with this connection's `__connect__`: consume it.
         let _ = client
-            .receive(system::CONNECT, Duration::from_secs(1))
+            .receive(SystemEvent::Connect.name(), Duration::from_secs(1))
             .await;
         Ok(client)
     }
@@ -256,8 +273,10 @@ impl TestClient {
 
     /// The next message other than `__ping__`.
     pub async fn receive_any(&mut self, timeout: Duration) -> Result<ServerMessage, ClientError> {
-        self.receive_matching(timeout, "a message", |m| m.event != system::PING)
-            .await
+        self.receive_matching(timeout, "a message", |m| {
+            m.event != SystemEvent::Ping.name()
+        })
+        .await
     }
 
     /// Like [`TestClient::receive_any`], but `Ok(None)` when nothing arrives
@@ -287,7 +306,7 @@ impl TestClient {
 
     /// The first `__error__`, parsed.
     pub async fn receive_error(&mut self, timeout: Duration) -> Result<ServerError, ClientError> {
-        let message = self.receive(system::ERROR, timeout).await?;
+        let message = self.receive(SystemEvent::Error.name(), timeout).await?;
         ServerError::from_payload(&message.payload).map_err(ClientError::Protocol)
     }
 
@@ -364,7 +383,7 @@ impl TestClient {
     fn absorb(&mut self, item: Option<Incoming>) {
         match item {
             Some(Incoming::Message(message)) => {
-                if message.event != system::PING {
+                if message.event != SystemEvent::Ping.name() {
                     self.buffer.push_back(message);
                 }
             }

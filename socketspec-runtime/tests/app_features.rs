@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use socketspec_runtime::__private::{broadcast, emit};
+use socketspec_runtime::config::{Limits, SessionConfig};
+use socketspec_runtime::meta::{AppMeta, EventMeta, RoomMeta};
 use socketspec_runtime::{
-    App, AppMeta, BoxFuture, Call, Connection, Error, EventMeta, HandshakeRequest, Middleware,
-    Next, Result, RoomMatch, RoomMeta, Server, SessionConfig, SocketConfig,
+    App, Call, Connection, DisconnectReason, Error, HandshakeRequest, Hooks, Middleware, Next,
+    Result, RoomMatch, Server,
 };
 use tokio::io::DuplexStream;
 use tokio_tungstenite::WebSocketStream;
@@ -100,9 +103,9 @@ static META: AppMeta = AppMeta {
     namespace: "/",
     events: &EVENTS,
     rooms: &ROOMS,
-    spec_json: "{}",
-    docs_html: "",
-    asyncapi_json: "{}",
+    spec_json: None,
+    docs_html: None,
+    asyncapi_json: None,
     schema_defs: "",
 };
 
@@ -122,8 +125,14 @@ fn text(call: &Call, key: &str) -> String {
 }
 
 impl App for Features {
+    type Hooks = Self;
+
     fn meta(&self) -> &'static AppMeta {
         &META
+    }
+
+    fn hooks(&self) -> &Self {
+        self
     }
 
     // Not `async fn`: the future must be 'static, free of the borrow of `this`.
@@ -137,17 +146,16 @@ impl App for Features {
             match call.event() {
                 "join" => {
                     let members = cx.join(&text(&call, "room")).await?;
-                    cx.emit_raw("joined", &json!({"members": members})).await
+                    emit(&cx, "joined", &json!({"members": members}))
                 }
                 "leave" => {
                     let members = cx.leave(&text(&call, "room")).await?;
-                    cx.emit_raw("left", &json!({"members": members})).await
+                    emit(&cx, "left", &json!({"members": members}))
                 }
                 "say" => {
-                    let reached = cx
-                        .broadcast_raw(&text(&call, "room"), "said", call.payload(), false)
-                        .await?;
-                    cx.emit_raw("sent", &json!({"reached": reached})).await
+                    let reached =
+                        broadcast(&cx, &text(&call, "room"), "said", call.payload(), false).await?;
+                    emit(&cx, "sent", &json!({"reached": reached}))
                 }
                 "block" => {
                     call.run_blocking(|cx| {
@@ -156,9 +164,7 @@ impl App for Features {
                         let on_runtime_worker = std::thread::current()
                             .name()
                             .is_some_and(|n| n.contains("tokio-runtime-worker"));
-                        cx.block_on(
-                            cx.emit_raw("blocked", &json!({"on_worker": on_runtime_worker})),
-                        )
+                        emit(&cx, "blocked", &json!({"on_worker": on_runtime_worker}))
                     })
                     .await
                 }
@@ -166,7 +172,7 @@ impl App for Features {
                 "sleep" | "sleep_ordered" => {
                     let ms = call.payload()["ms"].as_u64().unwrap_or(0);
                     tokio::time::sleep(Duration::from_millis(ms)).await;
-                    cx.emit_raw("slept", &json!({"ms": ms})).await
+                    emit(&cx, "slept", &json!({"ms": ms}))
                 }
                 _ => Ok(()),
             }
@@ -177,14 +183,16 @@ impl App for Features {
         self.record(format!("guard {} {:?}", room.room, room.param("name")));
         conn.handshake().query_param("vip") == Some("yes")
     }
+}
 
+impl Hooks for Features {
     async fn on_connect(&self, conn: &Connection) -> Result<()> {
         conn.join("lobby").await?;
         self.record("connect".into());
         Ok(())
     }
 
-    async fn on_disconnect(&self, _conn: &Connection, reason: &str) {
+    async fn on_disconnect(&self, _conn: &Connection, reason: &DisconnectReason) {
         self.record(format!("disconnect {reason}"));
     }
 
@@ -207,25 +215,23 @@ struct Gate {
 }
 
 impl Middleware for Gate {
-    fn handle<'a>(&'a self, mut call: Call, next: Next<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            self.seen.lock().unwrap().push(call.event().to_owned());
-            if call.event() == "say" {
-                if text(&call, "text") == "stop" {
-                    return Err(Error::handler("stopped by middleware"));
-                }
-                let upper = text(&call, "text").to_uppercase();
-                call.payload_mut()["text"] = Value::String(upper);
+    async fn handle(&self, mut call: Call, next: Next<'_>) -> Result<()> {
+        self.seen.lock().unwrap().push(call.event().to_owned());
+        if call.event() == "say" {
+            if text(&call, "text") == "stop" {
+                return Err(Error::handler("stopped by middleware"));
             }
-            next.run(call).await
-        })
+            let upper = text(&call, "text").to_uppercase();
+            call.payload_mut()["text"] = Value::String(upper);
+        }
+        next.run(call).await
     }
 }
 
 type Client = WebSocketStream<DuplexStream>;
 
 struct Harness {
-    server: Server<Features>,
+    server: Server,
     /// Events the middleware saw.
     seen: Arc<Mutex<Vec<String>>>,
     /// Hook calls.
@@ -234,26 +240,17 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        Harness::with_max_in_flight(SocketConfig::default().max_in_flight)
+        Harness::with_max_in_flight(Limits::default().max_in_flight)
     }
 
     fn with_max_in_flight(max_in_flight: usize) -> Harness {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let config = SocketConfig {
-            session: SessionConfig {
-                heartbeat_interval: Duration::ZERO,
-                idle_timeout: Duration::ZERO,
-                max_duration: Duration::ZERO,
-                ..SessionConfig::default()
-            },
-            max_in_flight,
-            ..SocketConfig::default()
-        };
         let hooks = Arc::new(Mutex::new(Vec::new()));
         let server = Server::builder(Features {
             log: Arc::clone(&hooks),
         })
-        .config(config)
+        .session(SessionConfig::without_timers())
+        .limits(Limits::default().max_in_flight(max_in_flight))
         .middleware(Gate {
             seen: Arc::clone(&seen),
         })
@@ -276,7 +273,7 @@ impl Harness {
                 .collect(),
             ..HandshakeRequest::default()
         };
-        tokio::spawn(async move { server.serve_websocket(server_side, handshake).await });
+        tokio::spawn(async move { server.serve_websocket("/", server_side, handshake).await });
         let mut ws = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
         assert_eq!(next(&mut ws).await["event"], "__connect__");
         ws

@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
-use socketspec_runtime::{AuthBackend, HandshakeRequest, JwtAuth};
+use socketspec_runtime::auth::JwtAuth;
+use socketspec_runtime::{AuthBackend, HandshakeRequest};
 
 fn now() -> u64 {
     SystemTime::now()

@@ -23,10 +23,11 @@ mod proptest_config;
 use proptest::prelude::*;
 use proptest_config::config;
 use serde_json::{Map, Value, json};
+use socketspec_runtime::__private::emit;
+use socketspec_runtime::config::SessionConfig;
 use socketspec_runtime::envelope::{Inbound, decode, encode};
-use socketspec_runtime::{
-    App, AppMeta, Call, EventMeta, HandshakeRequest, Result, Server, SessionConfig, SocketConfig,
-};
+use socketspec_runtime::meta::{AppMeta, EventMeta};
+use socketspec_runtime::{App, Call, HandshakeRequest, Hooks, Result, Server};
 use tokio::io::DuplexStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -246,9 +247,9 @@ static META: AppMeta = AppMeta {
     namespace: "/",
     events: &EVENTS,
     rooms: &[],
-    spec_json: "{}",
-    docs_html: "",
-    asyncapi_json: "{}",
+    spec_json: None,
+    docs_html: None,
+    asyncapi_json: None,
     schema_defs: "",
 };
 
@@ -267,9 +268,17 @@ struct SendPayload {
 /// Replies `ok` with the payload it got (decoding `send` into its type).
 struct Props;
 
+impl Hooks for Props {}
+
 impl App for Props {
+    type Hooks = Self;
+
     fn meta(&self) -> &'static AppMeta {
         &META
+    }
+
+    fn hooks(&self) -> &Self {
+        self
     }
 
     #[allow(clippy::manual_async_fn)]
@@ -280,12 +289,9 @@ impl App for Props {
         async move {
             if call.event() == "send" {
                 let typed: SendPayload = call.decode()?;
-                return call
-                    .context()
-                    .emit_raw("ok", &json!({"room": typed.room}))
-                    .await;
+                return emit(&call.context(), "ok", &json!({"room": typed.room}));
             }
-            call.context().emit_raw("ok", call.payload()).await
+            emit(&call.context(), "ok", call.payload())
         }
     }
 }
@@ -303,22 +309,15 @@ impl Harness {
             .enable_all()
             .build()
             .expect("runtime");
-        let config = SocketConfig {
-            session: SessionConfig {
-                heartbeat_interval: Duration::ZERO,
-                heartbeat_timeout: Duration::ZERO,
-                idle_timeout: Duration::ZERO,
-                max_duration: Duration::ZERO,
-                ..SessionConfig::default()
-            },
-            ..SocketConfig::default()
-        };
-        let server = Server::new(Props, config).expect("server");
+        let server = Server::builder(Props)
+            .session(SessionConfig::without_timers())
+            .build()
+            .expect("server");
         let ws = rt.block_on(async {
             let (client, server_side) = tokio::io::duplex(256 * 1024);
             tokio::spawn(async move {
-                server
-                    .serve_websocket(server_side, HandshakeRequest::default())
+                let _ = server
+                    .serve_websocket("/", server_side, HandshakeRequest::default())
                     .await;
             });
             let mut ws = WebSocketStream::from_raw_socket(client, Role::Client, None).await;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use socketspec_runtime::{RateLimit, Server, SocketConfig};
+use socketspec_runtime::config::{HttpConfig, Limits, RateLimit};
+use socketspec_runtime::{Server, ServerBuilder};
 use support::{Echo, timers_off as quiet};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -16,10 +17,12 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Starts a server on port 0; returns its address.
-async fn start(config: SocketConfig) -> String {
+async fn start(configure: impl FnOnce(ServerBuilder) -> ServerBuilder) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let server = Server::new(Echo, config).unwrap();
+    let server = configure(Server::builder(Echo).session(quiet()))
+        .build()
+        .unwrap();
     tokio::spawn(server.serve(listener, std::future::pending()));
     addr
 }
@@ -63,12 +66,7 @@ async fn echo_round_trip(ws: &mut Ws) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_cap_get_http_503() {
-    let addr = start(SocketConfig {
-        max_connections: 2,
-        session: quiet(),
-        ..SocketConfig::default()
-    })
-    .await;
+    let addr = start(|b| b.limits(Limits::default().max_connections(2))).await;
     let mut a = connect(&addr).await.unwrap();
     let _b = connect(&addr).await.unwrap();
     match connect(&addr).await {
@@ -96,12 +94,9 @@ async fn connections_past_the_cap_get_http_503() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_handshakes_neither_block_others_nor_pile_up() {
-    let addr = start(SocketConfig {
-        handshake_timeout: Duration::from_millis(500),
-        session: quiet(),
-        ..SocketConfig::default()
-    })
-    .await;
+    let addr =
+        start(|b| b.http(HttpConfig::default().handshake_timeout(Duration::from_millis(500))))
+            .await;
     // 1,000 clients that start an upgrade request and never finish it.
     let mut half_open = Vec::new();
     for _ in 0..1000 {
@@ -148,11 +143,7 @@ async fn half_open_handshakes_neither_block_others_nor_pile_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_10_mb_frame_is_refused_with_1009_without_taking_the_server_down() {
-    let addr = start(SocketConfig {
-        session: quiet(),
-        ..SocketConfig::default()
-    })
-    .await;
+    let addr = start(|b| b).await;
     let mut bystander = connect(&addr).await.unwrap();
     let mut ws = connect(&addr).await.unwrap();
     let huge = format!(
@@ -178,12 +169,7 @@ async fn a_10_mb_frame_is_refused_with_1009_without_taking_the_server_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_from_a_rate_limited_client_is_dropped_and_the_connection_stays() {
-    let addr = start(SocketConfig {
-        rate_limit: Some(RateLimit::new(10, Duration::from_secs(60))),
-        session: quiet(),
-        ..SocketConfig::default()
-    })
-    .await;
+    let addr = start(|b| b.rate_limit(RateLimit::new(10, Duration::from_secs(60)))).await;
     let mut ws = connect(&addr).await.unwrap();
     for i in 0..1000 {
         ws.feed(Message::text(format!(

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use socketspec_runtime::{HandshakeRequest, Server, SessionConfig, SocketConfig};
+use socketspec_runtime::config::SessionConfig;
+use socketspec_runtime::{HandshakeRequest, Server};
 use support::{Echo, timers_off as off};
 use tokio::io::DuplexStream;
 use tokio::time::Instant;
@@ -19,15 +20,11 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 type Client = WebSocketStream<DuplexStream>;
 
 async fn connect(session: SessionConfig) -> Client {
-    let config = SocketConfig {
-        session,
-        ..SocketConfig::default()
-    };
-    let server = Server::new(Echo, config).unwrap();
+    let server = Server::builder(Echo).session(session).build().unwrap();
     let (client, server_side) = tokio::io::duplex(64 * 1024);
     tokio::spawn(async move {
         server
-            .serve_websocket(server_side, HandshakeRequest::default())
+            .serve_websocket("/", server_side, HandshakeRequest::default())
             .await
     });
     let mut ws = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
@@ -50,11 +47,7 @@ async fn next(ws: &mut Client) -> std::result::Result<Value, Option<u16>> {
 #[tokio::test(start_paused = true)]
 async fn idle_warning_then_idle_timeout_at_the_exact_times() {
     let t0 = Instant::now();
-    let mut ws = connect(SessionConfig {
-        idle_timeout: Duration::from_secs(300),
-        ..off()
-    })
-    .await;
+    let mut ws = connect(off().idle_timeout(Duration::from_secs(300))).await;
     let warning = next(&mut ws).await.unwrap();
     assert_eq!(warning["event"], "__idle_warning__");
     assert_eq!(warning["payload"]["expires_in"], 60.0);
@@ -72,13 +65,13 @@ async fn idle_warning_then_idle_timeout_at_the_exact_times() {
 #[tokio::test(start_paused = true)]
 async fn application_events_reset_the_idle_timer_but_pongs_do_not() {
     let t0 = Instant::now();
-    let mut ws = connect(SessionConfig {
-        idle_timeout: Duration::from_secs(30),
-        warning_window: Duration::ZERO,
-        heartbeat_interval: Duration::from_secs(10),
-        heartbeat_timeout: Duration::from_secs(5),
-        ..off()
-    })
+    let mut ws = connect(
+        off()
+            .idle_timeout(Duration::from_secs(30))
+            .warning_window(Duration::ZERO)
+            .heartbeat_interval(Duration::from_secs(10))
+            .heartbeat_timeout(Duration::from_secs(5)),
+    )
     .await;
     // Answer every ping; send one echo after the ping at 20 s. The idle
     // timeout comes 30 s after the echo, however many pongs follow.
@@ -110,11 +103,11 @@ async fn application_events_reset_the_idle_timer_but_pongs_do_not() {
 #[tokio::test(start_paused = true)]
 async fn a_missing_pong_closes_with_4004() {
     let t0 = Instant::now();
-    let mut ws = connect(SessionConfig {
-        heartbeat_interval: Duration::from_secs(25),
-        heartbeat_timeout: Duration::from_secs(10),
-        ..off()
-    })
+    let mut ws = connect(
+        off()
+            .heartbeat_interval(Duration::from_secs(25))
+            .heartbeat_timeout(Duration::from_secs(10)),
+    )
     .await;
     assert_eq!(next(&mut ws).await.unwrap()["event"], "__ping__");
     assert_eq!(t0.elapsed(), Duration::from_secs(25));
@@ -128,11 +121,11 @@ async fn a_missing_pong_closes_with_4004() {
 
 #[tokio::test(start_paused = true)]
 async fn answered_pings_keep_the_connection_open() {
-    let mut ws = connect(SessionConfig {
-        heartbeat_interval: Duration::from_secs(25),
-        heartbeat_timeout: Duration::from_secs(10),
-        ..off()
-    })
+    let mut ws = connect(
+        off()
+            .heartbeat_interval(Duration::from_secs(25))
+            .heartbeat_timeout(Duration::from_secs(10)),
+    )
     .await;
     for _ in 0..10 {
         assert_eq!(next(&mut ws).await.unwrap()["event"], "__ping__");
@@ -155,11 +148,7 @@ async fn answered_pings_keep_the_connection_open() {
 #[tokio::test(start_paused = true)]
 async fn max_duration_warns_then_expires_with_4003() {
     let t0 = Instant::now();
-    let mut ws = connect(SessionConfig {
-        max_duration: Duration::from_secs(7200),
-        ..off()
-    })
-    .await;
+    let mut ws = connect(off().max_duration(Duration::from_secs(7200))).await;
     let warning = next(&mut ws).await.unwrap();
     assert_eq!(warning["event"], "__session_expiring__");
     assert_eq!(warning["payload"]["expires_in"], 60.0);

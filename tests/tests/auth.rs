@@ -4,34 +4,58 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use socketspec_e2e::raw_ws::{Incoming, RawWs};
 use socketspec_e2e::{
     ChatServer, Client, DEFAULT_TIMEOUT as T, Result, assert_error, event_of, mint_jwt,
-    ws_request_with,
 };
 
 const SECRET: &str = "e2e-secret";
 const API_KEY: &str = "e2e-key-123";
 
 async fn connect_with_headers(server: &ChatServer, headers: &[(&str, &str)]) -> Result<Client> {
-    Client::connect_with(ws_request_with(&server.ws_url(), headers)?).await
+    let mut options = Client::options();
+    for (name, value) in headers {
+        options = options.header(*name, *value);
+    }
+    Client::connect_with(&server.ws_url(), options).await
 }
 
 async fn connect_bearer(server: &ChatServer, token: &str) -> Result<Client> {
+    Client::connect_with(&server.ws_url(), Client::options().jwt(token)).await
+}
+
+/// A connection attempt to be refused, made with the raw client: the
+/// project's client reports a refusal as an error and completes the close
+/// itself, while these tests check the frames and the close code.
+async fn attempt(server: &ChatServer, path: &str, headers: &[(&str, &str)]) -> Result<RawWs> {
+    RawWs::connect_with(server.addr(), path, headers).await
+}
+
+async fn attempt_bearer(server: &ChatServer, token: &str) -> Result<RawWs> {
     let auth = format!("Bearer {token}");
-    connect_with_headers(server, &[("Authorization", auth.as_str())]).await
+    attempt(server, "/ws", &[("Authorization", auth.as_str())]).await
 }
 
 /// The refused-at-connect sequence: `__error__` AUTH_ERROR first (no
 /// `__connect__`), then close 4001.
-async fn assert_refused(mut client: Client, what: &str) -> Result<()> {
-    let first = client.recv_json(T).await?;
+async fn assert_refused(mut raw: RawWs, what: &str) -> Result<()> {
+    let first = match raw.next_message(T).await? {
+        Incoming::Json(first) => first,
+        end => panic!("{what}: the connection ended ({end:?}) before any message"),
+    };
     assert_ne!(event_of(&first), "__connect__", "{what}: admitted");
     let p = assert_error(&first, "AUTH_ERROR");
     assert_eq!(p["event"], Value::Null, "{what}: {first}");
-    let code = client.expect_close(T).await?;
-    assert_eq!(code, Some(4001), "{what}");
-    let connects: Vec<_> = client
-        .buffered()
+    let mut after = Vec::new();
+    let end = loop {
+        match raw.next_message(T).await? {
+            Incoming::Json(message) => after.push(message),
+            end => break end,
+        }
+    };
+    assert_eq!(end, Incoming::Close(Some(4001)), "{what}");
+    let connects: Vec<_> = after
+        .iter()
         .filter(|m| event_of(m) == "__connect__")
         .collect();
     assert!(
@@ -54,8 +78,7 @@ async fn assert_admitted(client: &mut Client) -> Result<Value> {
 #[tokio::test]
 async fn jwt_missing_token_is_auth_error_then_4001() -> Result<()> {
     let server = ChatServer::start(&["--jwt-secret", SECRET]);
-    let client = Client::connect(&server.ws_url()).await?;
-    assert_refused(client, "no token").await
+    assert_refused(attempt(&server, "/ws", &[]).await?, "no token").await
 }
 
 #[tokio::test]
@@ -68,10 +91,10 @@ async fn jwt_bad_tokens_are_auth_error_then_4001() -> Result<()> {
         (expired.as_str(), "expired"),
         ("not.a.jwt", "garbage"),
     ] {
-        assert_refused(connect_bearer(&server, token).await?, what).await?;
+        assert_refused(attempt_bearer(&server, token).await?, what).await?;
     }
-    let url = format!("{}?token=garbage", server.ws_url());
-    assert_refused(Client::connect(&url).await?, "garbage ?token=").await
+    let raw = attempt(&server, "/ws?token=garbage", &[]).await?;
+    assert_refused(raw, "garbage ?token=").await
 }
 
 #[tokio::test]
@@ -112,11 +135,11 @@ async fn api_key_header_and_query_are_accepted() -> Result<()> {
 #[tokio::test]
 async fn api_key_missing_or_wrong_is_auth_error_then_4001() -> Result<()> {
     let server = ChatServer::start(&["--api-key", API_KEY]);
-    assert_refused(Client::connect(&server.ws_url()).await?, "no key").await?;
-    let wrong = connect_with_headers(&server, &[("X-API-Key", "e2e-key-124")]).await?;
+    assert_refused(attempt(&server, "/ws", &[]).await?, "no key").await?;
+    let wrong = attempt(&server, "/ws", &[("X-API-Key", "e2e-key-124")]).await?;
     assert_refused(wrong, "wrong key").await?;
-    let url = format!("{}?api_key=nope", server.ws_url());
-    assert_refused(Client::connect(&url).await?, "wrong ?api_key=").await
+    let raw = attempt(&server, "/ws?api_key=nope", &[]).await?;
+    assert_refused(raw, "wrong ?api_key=").await
 }
 
 #[tokio::test]
@@ -128,7 +151,7 @@ async fn with_jwt_and_api_key_either_credential_is_enough() -> Result<()> {
     let mut by_jwt = connect_bearer(&server, &token).await?;
     let who = assert_admitted(&mut by_jwt).await?;
     assert_eq!(who["user_id"], "carol", "{who}");
-    assert_refused(Client::connect(&server.ws_url()).await?, "neither").await
+    assert_refused(attempt(&server, "/ws", &[]).await?, "neither").await
 }
 
 // --- AUTH_EXPIRED ---------------------------------------------------------------------

@@ -16,9 +16,10 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
+use socketspec_e2e::wait::child_exit;
 use socketspec_e2e::{ChatServer, Result, http_get, target_dir, workspace_root};
 
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
@@ -91,16 +92,12 @@ fn run_with_timeout(mut command: Command, timeout: Duration) -> (bool, String, S
         }
         s
     });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
+    let status = match child_exit(&mut child, timeout, "the browser run") {
+        Ok(status) => Some(status),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
         }
     };
     let out = out_reader.join().unwrap_or_default();
@@ -129,7 +126,7 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
     let out_dir = target_dir().join("tmp").join("docs-browser");
     std::fs::create_dir_all(&out_dir)?;
     let file = out_dir.join("chat-docs.html");
-    let html = match socketspec_codegen::emit::docs::render(&model) {
+    let html = match model.docs_html() {
         Ok(html) => html,
         Err(e) => panic!("rendering the docs page: {e}"),
     };
@@ -149,8 +146,8 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
         "httpBase": format!("{}/", server.http_url()),
         "fileUrl": format!("file://{}", file.display()),
         "wsUrl": server.ws_url(),
-        "events": model.events.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
-        "systemEvents": socketspec_runtime::envelope::system::ALL.len(),
+        "events": model.event_names().collect::<Vec<_>>(),
+        "systemEvents": socketspec_runtime::SystemEvent::ALL.len(),
         "errorCodes": socketspec_runtime::ErrorCode::ALL.len(),
         "screenshotDir": screenshot_dir.canonicalize()?,
     });
@@ -255,7 +252,7 @@ async fn served_docs_are_the_generated_page_and_asyncapi_document() -> Result<()
 
     let page = http_get(server.addr(), "/socket-docs", &[]).await?;
     assert_eq!(page.status, 200, "{page:?}");
-    let expected = match socketspec_codegen::emit::docs::render(&model) {
+    let expected = match model.docs_html() {
         Ok(html) => html,
         Err(e) => panic!("{e}"),
     };
@@ -263,12 +260,10 @@ async fn served_docs_are_the_generated_page_and_asyncapi_document() -> Result<()
         page.body, expected,
         "the served page is the one the build generated"
     );
-    for event in &model.events {
+    for event in model.event_names() {
         assert!(
-            page.body
-                .contains(&format!("data-event=\"{}\"", event.name)),
-            "no card for {}",
-            event.name
+            page.body.contains(&format!("data-event=\"{event}\"")),
+            "no card for {event}"
         );
     }
     for code in socketspec_runtime::ErrorCode::ALL {
@@ -279,7 +274,7 @@ async fn served_docs_are_the_generated_page_and_asyncapi_document() -> Result<()
             code.as_str()
         );
     }
-    for name in socketspec_runtime::envelope::system::ALL {
+    for name in socketspec_runtime::SystemEvent::ALL.map(|e| e.name()) {
         assert!(
             page.body.contains(&format!("data-system-event=\"{name}\"")),
             "the page's system events table lacks {name}"
@@ -295,7 +290,7 @@ async fn served_docs_are_the_generated_page_and_asyncapi_document() -> Result<()
         "{asyncapi:?}"
     );
     let served: Value = serde_json::from_str(&asyncapi.body)?;
-    assert_eq!(served, socketspec_codegen::emit::asyncapi::document(&model));
+    assert_eq!(served, model.asyncapi());
     assert_eq!(served["asyncapi"], "3.0.0");
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! One test (or a few) per reachable row of PROTOCOL.md's error table, except
-//! the authentication rows (see `auth.rs`) and the timeouts (`lifecycle.rs`).
+//! One test (or a few) per reachable row of the wire protocol's error table
+//! (docs/protocol.md), except the authentication rows (see `auth.rs`) and
+//! the timeouts (`lifecycle.rs`).
 
 use std::time::Duration;
 
@@ -412,6 +413,8 @@ async fn rate_limit_drops_the_excess_and_keeps_the_connection() -> Result<()> {
     );
     let first = c.try_recv_json(Duration::from_millis(100)).await?;
     assert!(first.is_none(), "one reply per message: extra {first:?}");
+    // Time passing is what is checked here: once the announced
+    // `retry_after` has elapsed, the limiter admits the connection again.
     tokio::time::sleep(Duration::from_secs_f64(retry_after + 0.05)).await;
     c.assert_alive().await
 }

@@ -10,7 +10,10 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
-use socketspec_e2e::hardening::{Bystander, Incoming, RawWs, health, metrics, opcode, rss_kib};
+use socketspec_e2e::bystander::Bystander;
+use socketspec_e2e::host::rss_kib;
+use socketspec_e2e::observe::{health, metrics, wait_health};
+use socketspec_e2e::raw_ws::{Incoming, RawWs, client_frame, opcode};
 use socketspec_e2e::{ChatServer, Client, Result, assert_error, event_of, workspace_root};
 
 const SANITY: Duration = Duration::from_secs(2);
@@ -687,26 +690,18 @@ async fn fragmented_messages_are_reassembled_within_the_limits() -> Result<()> {
     let violations: [(&str, Vec<Vec<u8>>); 3] = [
         (
             "continuation frame with nothing to continue",
-            vec![socketspec_e2e::hardening::client_frame(
-                true,
-                opcode::CONTINUATION,
-                b"x",
-            )],
+            vec![client_frame(true, opcode::CONTINUATION, b"x")],
         ),
         (
             "new text frame while a fragmented message is open",
             vec![
-                socketspec_e2e::hardening::client_frame(false, opcode::TEXT, b"{"),
-                socketspec_e2e::hardening::client_frame(true, opcode::TEXT, b"{}"),
+                client_frame(false, opcode::TEXT, b"{"),
+                client_frame(true, opcode::TEXT, b"{}"),
             ],
         ),
         (
             "fragmented ping",
-            vec![socketspec_e2e::hardening::client_frame(
-                false,
-                opcode::PING,
-                b"p",
-            )],
+            vec![client_frame(false, opcode::PING, b"p")],
         ),
     ];
     for (what, frames) in violations {
@@ -740,7 +735,7 @@ async fn protocol_violations_close_with_1002() -> Result<()> {
         (
             "reserved bit RSV1 set (no extension)",
             {
-                let mut f = socketspec_e2e::hardening::client_frame(true, opcode::TEXT, b"{}");
+                let mut f = client_frame(true, opcode::TEXT, b"{}");
                 f[0] |= 0x40;
                 f
             },
@@ -748,17 +743,17 @@ async fn protocol_violations_close_with_1002() -> Result<()> {
         ),
         (
             "reserved data opcode 0x3",
-            socketspec_e2e::hardening::client_frame(true, 0x3, b"{}"),
+            client_frame(true, 0x3, b"{}"),
             1002,
         ),
         (
             "reserved control opcode 0xB",
-            socketspec_e2e::hardening::client_frame(true, 0xB, b""),
+            client_frame(true, 0xB, b""),
             1002,
         ),
         (
             "ping with a 126-byte payload (control frames hold 125 at most)",
-            socketspec_e2e::hardening::client_frame(true, opcode::PING, &[0u8; 126]),
+            client_frame(true, opcode::PING, &[0u8; 126]),
             1002,
         ),
         (
@@ -815,7 +810,7 @@ async fn control_frame_floods_are_absorbed() -> Result<()> {
     let mut raw = RawWs::connect(server.addr()).await?;
     raw.recv_event("__connect__", WAIT).await?;
     // 20,000 pings with full 125-byte payloads in one write, not reading.
-    let ping = socketspec_e2e::hardening::client_frame(true, opcode::PING, &[b'p'; 125]);
+    let ping = client_frame(true, opcode::PING, &[b'p'; 125]);
     let flood: Vec<u8> = ping
         .iter()
         .copied()
@@ -856,7 +851,7 @@ async fn control_frame_floods_are_absorbed() -> Result<()> {
         ),
     );
     // Unsolicited pongs.
-    let pong = socketspec_e2e::hardening::client_frame(true, opcode::PONG, b"unsolicited");
+    let pong = client_frame(true, opcode::PONG, b"unsolicited");
     let flood: Vec<u8> = pong
         .iter()
         .copied()
@@ -917,7 +912,7 @@ async fn a_client_sending_faster_than_it_reads_is_cut_off() -> Result<()> {
     // A 4 KiB receive buffer: the replies back up after a few KiB.
     let mut raw = RawWs::connect_small_buffer(server.addr(), 4096).await?;
     raw.recv_event("__connect__", WAIT).await?;
-    let frame = socketspec_e2e::hardening::client_frame(
+    let frame = client_frame(
         true,
         opcode::TEXT,
         br#"{"event":"echo","payload":{"seq":1,"data":"flood flood flood flood flood"}}"#,
@@ -945,7 +940,7 @@ async fn a_client_sending_faster_than_it_reads_is_cut_off() -> Result<()> {
     // The server must end the connection in bounded time, not keep it (and
     // its loop) forever. The client still reads nothing: reading would
     // let the server go on.
-    let h = socketspec_e2e::hardening::wait_health(server.addr(), Duration::from_secs(30), |h| {
+    let h = wait_health(server.addr(), Duration::from_secs(30), |h| {
         h["connections"] == 1
     })
     .await?;

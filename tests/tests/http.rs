@@ -1,10 +1,9 @@
-//! The chat server's HTTP side (CHAT-EXAMPLE.md): the docs routes behind
-//! `--docs` / `--docs-token`, and the JWT clock leeway flag.
+//! The chat server's HTTP side: the docs routes behind `--docs` /
+//! `--docs-token`, and the JWT clock leeway flag.
 
 use serde_json::Value;
-use socketspec_e2e::{
-    ChatServer, Client, Result, assert_error, http_get, mint_jwt, ws_request_with,
-};
+use socketspec_e2e::raw_ws::{Incoming, RawWs};
+use socketspec_e2e::{ChatServer, Client, Result, assert_error, http_get, mint_jwt};
 
 const DOC_ROUTES: [&str; 3] = [
     "/socket-docs",
@@ -82,19 +81,23 @@ async fn jwt_leeway_admits_a_recently_expired_token() -> Result<()> {
     let auth = format!("Bearer {token}");
 
     let lenient = ChatServer::start(&["--jwt-secret", secret, "--jwt-leeway", "60"]);
-    let request = ws_request_with(&lenient.ws_url(), &[("Authorization", auth.as_str())])?;
-    let mut client = Client::connect_with(request).await?;
+    let options = Client::options().header("Authorization", auth.as_str());
+    let mut client = Client::connect_with(&lenient.ws_url(), options).await?;
     client.expect_connect().await?;
     client.assert_alive().await?;
 
+    // The refusal, frame by frame: the raw client sees the close code.
     let strict = ChatServer::start(&["--jwt-secret", secret]);
-    let request = ws_request_with(&strict.ws_url(), &[("Authorization", auth.as_str())])?;
-    let mut client = Client::connect_with(request).await?;
-    let first = client.recv_json(socketspec_e2e::DEFAULT_TIMEOUT).await?;
+    let mut raw =
+        RawWs::connect_with(strict.addr(), "/ws", &[("Authorization", auth.as_str())]).await?;
+    let first = raw.next_message(socketspec_e2e::DEFAULT_TIMEOUT).await?;
+    let Incoming::Json(first) = first else {
+        panic!("expected the AUTH_ERROR envelope, got {first:?}");
+    };
     assert_error(&first, "AUTH_ERROR");
     assert_eq!(
-        client.expect_close(socketspec_e2e::DEFAULT_TIMEOUT).await?,
-        Some(4001)
+        raw.expect_end(socketspec_e2e::DEFAULT_TIMEOUT).await?,
+        Incoming::Close(Some(4001))
     );
     Ok(())
 }

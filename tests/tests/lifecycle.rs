@@ -4,9 +4,20 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use socketspec_e2e::observe::handlers_in_flight;
+use socketspec_e2e::wait::eventually;
 use socketspec_e2e::{
-    ChatServer, Client, DEFAULT_TIMEOUT as T, Error, Result, assert_error, event_of,
+    ChatServer, Client, DEFAULT_TIMEOUT as T, Error, Result, Signal, assert_error, event_of,
 };
+
+/// Connects with the automatic `__pong__` off: the test answers pings
+/// itself, or not at all.
+async fn connect_answering_pings_myself(server: &ChatServer) -> Result<Client> {
+    let options = Client::options().auto_pong(false);
+    let mut client = Client::connect_with(&server.ws_url(), options).await?;
+    client.expect_connect().await?;
+    Ok(client)
+}
 
 /// Reads `__disconnect__` (with a string `reason`; only `__ping__` may come
 /// first) and then the close frame; returns the close code.
@@ -43,7 +54,7 @@ async fn heartbeat_sends_ping() -> Result<()> {
 #[tokio::test]
 async fn answering_pings_keeps_the_connection_open() -> Result<()> {
     let server = ChatServer::start(&HEARTBEAT);
-    let (mut client, _) = Client::connect_ready(&server.ws_url()).await?;
+    let mut client = connect_answering_pings_myself(&server).await?;
     let until = Instant::now() + Duration::from_millis(1300);
     let mut pings = 0;
     while Instant::now() < until {
@@ -68,7 +79,7 @@ async fn answering_pings_keeps_the_connection_open() -> Result<()> {
 #[tokio::test]
 async fn missing_pong_closes_with_4004() -> Result<()> {
     let server = ChatServer::start(&HEARTBEAT);
-    let (mut client, _) = Client::connect_ready(&server.ws_url()).await?;
+    let mut client = connect_answering_pings_myself(&server).await?;
     let ping = client.recv_json(Duration::from_secs(2)).await?;
     assert_eq!(event_of(&ping), "__ping__", "{ping}");
     let started = Instant::now();
@@ -128,6 +139,8 @@ async fn application_events_postpone_the_idle_timeout() -> Result<()> {
             .request("echo", json!({"seq": seq, "data": ""}))
             .await?;
         assert_eq!(event_of(&reply), "echo_reply", "{reply}");
+        // Time passing is the point: activity spread over more than the
+        // idle timeout.
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     // Only warnings may have been read meanwhile: never the timeout.
@@ -144,7 +157,7 @@ async fn pong_does_not_count_as_activity() -> Result<()> {
     let mut args = IDLE.to_vec();
     args.extend(["--heartbeat-interval", "0.1", "--heartbeat-timeout", "0.5"]);
     let server = ChatServer::start(&args);
-    let (mut client, _) = Client::connect_ready(&server.ws_url()).await?;
+    let mut client = connect_answering_pings_myself(&server).await?;
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut events = Vec::new();
     loop {
@@ -215,7 +228,7 @@ async fn max_duration_warns_then_closes_with_4003() -> Result<()> {
 
 // --- Graceful shutdown ------------------------------------------------------------
 
-async fn check_graceful_shutdown(signal: &str) -> Result<()> {
+async fn check_graceful_shutdown(signal: Signal) -> Result<()> {
     let mut server = ChatServer::start(&["--shutdown-grace", "2"]);
     let (mut a, _) = Client::connect_ready(&server.ws_url()).await?;
     let (mut b, _) = Client::connect_ready(&server.ws_url()).await?;
@@ -228,7 +241,7 @@ async fn check_graceful_shutdown(signal: &str) -> Result<()> {
         assert_eq!(notice["payload"]["grace"].as_f64(), Some(2.0), "{notice}");
         assert_eq!(expect_disconnect_then_close(client).await?, Some(1001));
     }
-    let status = server.wait_exit(Duration::from_secs(10))?;
+    let status = server.exited(Duration::from_secs(10)).await?;
     assert_eq!(
         status.code(),
         Some(0),
@@ -240,25 +253,25 @@ async fn check_graceful_shutdown(signal: &str) -> Result<()> {
 
 #[tokio::test]
 async fn sigint_shuts_down_gracefully() -> Result<()> {
-    check_graceful_shutdown("INT").await
+    check_graceful_shutdown(Signal::INT).await
 }
 
 #[tokio::test]
 async fn sigterm_shuts_down_gracefully() -> Result<()> {
-    check_graceful_shutdown("TERM").await
+    check_graceful_shutdown(Signal::TERM).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_with_sigint_returns_success() -> Result<()> {
     let mut server = ChatServer::start(&[]);
     let (mut client, _) = Client::connect_ready(&server.ws_url()).await?;
-    // The client reads on a worker thread while this one waits for the exit.
+    // The client reads in its own task while this one waits for the exit.
     let reader = tokio::spawn(async move {
         let notice = client.recv_json(T).await?;
         let code = expect_disconnect_then_close(&mut client).await?;
         Ok::<_, Error>((notice, code))
     });
-    let status = tokio::task::block_in_place(|| server.stop_with_sigint())?;
+    let status = server.stop(Signal::INT).await?;
     assert!(
         status.success(),
         "exit status {status}; stderr:\n{}",
@@ -277,8 +290,11 @@ async fn in_flight_handlers_finish_during_shutdown() -> Result<()> {
     client
         .send_event_with_id("slow_echo", json!({"seq": 42, "delay_ms": 600}), "slow")
         .await?;
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    server.signal("INT")?;
+    eventually(T, "slow_echo running on the server", async || {
+        Ok((handlers_in_flight(server.addr()).await? >= 1.0).then_some(()))
+    })
+    .await?;
+    server.signal(Signal::INT)?;
 
     let notice = client.recv_json(T).await?;
     assert_eq!(event_of(&notice), "__server_shutdown__", "{notice}");
@@ -288,7 +304,7 @@ async fn in_flight_handlers_finish_during_shutdown() -> Result<()> {
         json!({"event": "echo_reply", "payload": {"seq": 42, "data": ""}, "id": "slow"})
     );
     assert_eq!(expect_disconnect_then_close(&mut client).await?, Some(1001));
-    let status = server.wait_exit(Duration::from_secs(10))?;
+    let status = server.exited(Duration::from_secs(10)).await?;
     assert_eq!(status.code(), Some(0), "exit status {status}");
     Ok(())
 }

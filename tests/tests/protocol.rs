@@ -2,7 +2,7 @@
 //! envelope, correlation ids, binary frames, and the `Origin` check.
 
 use serde_json::{Value, json};
-use socketspec_e2e::{ChatServer, Client, DEFAULT_TIMEOUT as T, Result, event_of, ws_request_with};
+use socketspec_e2e::{ChatServer, Client, DEFAULT_TIMEOUT as T, Result, event_of};
 
 /// The "done when" check: `__connect__` first, then an echo round trip.
 #[tokio::test]
@@ -19,7 +19,7 @@ async fn connect_then_echo_round_trip() -> Result<()> {
     let p = &first["payload"];
     let connection_id = p["connection_id"].as_str().unwrap_or_default();
     assert!(!connection_id.is_empty(), "connection_id: {first}");
-    // CHAT-EXAMPLE.md defaults: heartbeat 25/10, idle 300, max 7200, payload 65536.
+    // The chat server's defaults: heartbeat 25/10, idle 300, max 7200, payload 65536.
     assert_eq!(p["heartbeat_interval"].as_f64(), Some(25.0), "{first}");
     assert_eq!(p["heartbeat_timeout"].as_f64(), Some(10.0), "{first}");
     assert_eq!(p["idle_timeout"].as_f64(), Some(300.0), "{first}");
@@ -151,8 +151,11 @@ async fn replies_carry_each_messages_own_id() -> Result<()> {
 const GOOD: &str = "https://good.example";
 
 async fn connect_with_origin(server: &ChatServer, origin: Option<&str>) -> Result<Client> {
-    let headers: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
-    Client::connect_with(ws_request_with(&server.ws_url(), &headers)?).await
+    let mut options = Client::options();
+    if let Some(origin) = origin {
+        options = options.header("Origin", origin);
+    }
+    Client::connect_with(&server.ws_url(), options).await
 }
 
 #[tokio::test]

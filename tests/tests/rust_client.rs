@@ -12,8 +12,12 @@ use std::time::{Duration, Instant};
 use chat::client::{
     Client, ClientError, ClientOptions, ErrorCode, ReconnectPolicy, ServerError, ServerEvent,
 };
+use futures_util::FutureExt;
 use serde_json::json;
-use socketspec_e2e::{ChatServer, mint_jwt, target_dir, workspace_root};
+use socketspec_e2e::artifacts::CHAT_CLIENT_EXAMPLE;
+use socketspec_e2e::observe::handlers_in_flight;
+use socketspec_e2e::wait::eventually;
+use socketspec_e2e::{ChatServer, Signal, mint_jwt};
 
 socketspec_runtime::include_spec!("chat");
 socketspec_runtime::include_spec!("client_corners");
@@ -351,10 +355,11 @@ async fn payload_too_large_is_refused_by_the_client_before_sending() -> TestResu
     Ok(())
 }
 
-/// PROTOCOL.md: an `__error__` caused by a message carries the message's
-/// `id` (at envelope level and as `request_id`) whenever the client sent
-/// one, so a request refused by the server as too large resolves with the
-/// typed error, like every other refusal.
+/// The wire protocol (docs/protocol.md): an `__error__` caused by a
+/// message carries the message's `id` (at envelope level and as
+/// `request_id`) whenever the client sent one, so a request refused by the
+/// server as too large resolves with the typed error, like every other
+/// refusal.
 #[tokio::test]
 async fn the_servers_payload_too_large_answers_the_request_by_its_id() -> TestResult {
     let server = ChatServer::start(&["--max-payload-size", "200"]);
@@ -501,6 +506,7 @@ async fn an_expiring_token_is_announced_and_refreshing_it_keeps_the_connection()
     .await;
     kept.refresh_auth(&mint_jwt(SECRET, "bob", None, 600)?)
         .await?;
+    // Time passing is the point: past the first token's expiry (2 s).
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(kept.echo(echo(9, "refreshed")).await?.seq, 9);
     assert!(kept.is_connected());
@@ -671,7 +677,7 @@ async fn pings_are_answered_automatically() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_reconnects_after_the_server_restarts() -> TestResult {
-    let server = ChatServer::start(&["--shutdown-grace", "0.3"]);
+    let mut server = ChatServer::start(&["--shutdown-grace", "0.3"]);
     let addr = server.addr().to_owned();
     let policy = ReconnectPolicy {
         initial_delay: Duration::from_millis(50),
@@ -701,15 +707,13 @@ async fn the_client_reconnects_after_the_server_restarts() -> TestResult {
                 .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let (stopped, status) = tokio::task::spawn_blocking(move || {
-        let mut server = server;
-        let status = server.stop_with_sigint();
-        (server, status)
+    eventually(T, "slow_echo running on the server", async || {
+        Ok((handlers_in_flight(server.addr()).await? >= 1.0).then_some(()))
     })
     .await?;
-    assert!(status?.success(), "the server did not exit cleanly");
-    drop(stopped);
+    let status = server.stop(Signal::INT).await?;
+    assert!(status.success(), "the server did not exit cleanly");
+    drop(server);
 
     let failed = in_flight.await?;
     match failed {
@@ -734,12 +738,17 @@ async fn the_client_reconnects_after_the_server_restarts() -> TestResult {
     assert_eq!(closed, (Some(1001), true, "server_shutdown".to_owned()));
     assert!(!client.is_connected());
 
-    // A request made while the server is down waits for the reconnect.
-    let waiting = {
+    // A request made while the server is down waits for the reconnect:
+    // polled once here, it is pending before the server comes back.
+    let mut waiting = {
         let client = client.clone();
-        tokio::spawn(async move { client.echo(echo(2, "after restart")).await })
+        Box::pin(async move { client.echo(echo(2, "after restart")).await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        (&mut waiting).now_or_never().is_none(),
+        "a request while the server is down must wait"
+    );
+    let waiting = tokio::spawn(waiting);
     let restarted =
         tokio::task::spawn_blocking(move || ChatServer::try_start_on(&addr, &[])).await??;
     let info = wait_for(&client, "__connect__ after the restart", |e| match e {
@@ -768,22 +777,8 @@ async fn the_client_reconnects_after_the_server_restarts() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_program_joins_a_room_and_exchanges_typed_messages() -> TestResult {
-    let build = tokio::task::spawn_blocking(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        Command::new(cargo)
-            .current_dir(workspace_root())
-            .args(["build", "-p", "chat-example", "--example", "client"])
-            .stdin(Stdio::null())
-            .output()
-    })
-    .await??;
-    assert!(
-        build.status.success(),
-        "building the example failed:\n{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    let binary = tokio::task::spawn_blocking(|| CHAT_CLIENT_EXAMPLE.locate()).await??;
     let server = ChatServer::start(&[]);
-    let binary = target_dir().join("debug/examples/client");
     let url = server.ws_url();
     let run = tokio::task::spawn_blocking(move || {
         Command::new(binary).arg(url).stdin(Stdio::null()).output()
@@ -809,6 +804,8 @@ async fn the_example_program_joins_a_room_and_exchanges_typed_messages() -> Test
 
 struct Corners;
 
+impl socketspec_runtime::Hooks for Corners {}
+
 impl client_corners::Handler for Corners {
     async fn lookup(
         &self,
@@ -820,13 +817,11 @@ impl client_corners::Handler for Corners {
                 value: "alpha".into(),
                 extra: Default::default(),
             })
-            .await
         } else {
             cx.emit_not_found(client_corners::NotFound {
                 key: payload.key,
                 extra: Default::default(),
             })
-            .await
         }
     }
 
@@ -839,7 +834,6 @@ impl client_corners::Handler for Corners {
             why: "asked to".into(),
             extra: Default::default(),
         })
-        .await
     }
 
     async fn events(
@@ -855,17 +849,14 @@ impl client_corners::Handler for Corners {
         cx: client_corners::TypeCx<'_>,
         _payload: client_corners::Type,
     ) -> socketspec_runtime::Result<()> {
-        cx.emit_closed(client_corners::Closed::default()).await
+        cx.emit_closed(client_corners::Closed::default())
     }
 }
 
 #[tokio::test]
 async fn several_replies_and_clashing_names_are_generated_correctly() -> TestResult {
     use client_corners::client::{Client as CornersClient, LookupReply, ServerEvent as Event};
-    let server = socketspec_runtime::Server::new(
-        client_corners::service(Corners),
-        socketspec_runtime::SocketConfig::default(),
-    )?;
+    let server = socketspec_runtime::Server::builder(client_corners::service(Corners)).build()?;
     let test_client = socketspec_runtime::testing::TestClient::connect(&server).await?;
     let client = CornersClient::from_raw(test_client.into_raw());
 

@@ -12,9 +12,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use socketspec_e2e::hardening::{
-    Bystander, Incoming, RawWs, health, metrics, raise_nofile_limit, rss_kib, wait_health,
-};
+use socketspec_e2e::bystander::Bystander;
+use socketspec_e2e::host::{raise_nofile_limit, rss_kib};
+use socketspec_e2e::observe::{health, metrics, parse_metrics, wait_health};
+use socketspec_e2e::raw_ws::{Incoming, RawWs};
 use socketspec_e2e::{ChatServer, Client, Error, Result, event_of};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -178,10 +179,10 @@ async fn abrupt_tcp_resets_mid_broadcast_lose_nothing_for_the_living() -> Result
     let killer = tokio::spawn(async move {
         let mut killed = 0;
         for raw in dying {
+            // Spacing, not waiting: the resets are spread over the
+            // broadcasts' run.
             tokio::time::sleep(Duration::from_millis(15)).await;
-            let tcp = raw.into_stream();
-            tcp.set_zero_linger()?;
-            drop(tcp); // RST
+            raw.reset()?;
             killed += 1;
         }
         Ok::<_, Error>(killed)
@@ -442,8 +443,9 @@ async fn cycle(url: &str, addr: &str, n: usize) -> Result<()> {
         }
         // Connect and drop (FIN, no close frame).
         1 => {
-            let (c, _) = Client::connect_ready(url).await?;
-            drop(c);
+            let mut raw = RawWs::connect(addr).await?;
+            raw.recv_event("__connect__", WAIT).await?;
+            raw.vanish();
         }
         // Join a room, send a request and reset before the reply.
         2 => {
@@ -453,14 +455,12 @@ async fn cycle(url: &str, addr: &str, n: usize) -> Result<()> {
                 .await?;
             raw.send_json(&json!({"event": "slow_echo", "payload": {"seq": 1, "delay_ms": 20}}))
                 .await?;
-            let tcp = raw.into_stream();
-            tcp.set_zero_linger()?;
-            drop(tcp);
+            raw.reset()?;
         }
         // Upgrade and vanish before reading `__connect__`.
         3 => {
             let raw = RawWs::connect(addr).await?;
-            drop(raw);
+            raw.vanish();
         }
         // A request, its reply, then a client close.
         _ => {
@@ -500,21 +500,33 @@ async fn health_and_metrics_report_what_happened() -> Result<()> {
         response.header("content-type"),
         Some("text/plain; version=0.0.4; charset=utf-8")
     );
-    let m = socketspec_e2e::hardening::parse_metrics(&response.body);
+    let m = parse_metrics(&response.body);
     let get = |k: &str| m.get(k).copied().unwrap_or(-1.0);
     assert_eq!(get("socketspec_connections"), 2.0);
     assert_eq!(get("socketspec_connections_opened_total"), 2.0);
-    assert_eq!(get("socketspec_events_total{event=\"echo\"}"), 1.0);
-    assert_eq!(get("socketspec_events_total{event=\"join_room\"}"), 2.0);
-    assert_eq!(get("socketspec_events_total{event=\"send_message\"}"), 1.0);
-    assert_eq!(get("socketspec_events_total{event=\"whoami\"}"), 0.0);
+    assert_eq!(
+        get("socketspec_events_total{event=\"echo\",namespace=\"/\"}"),
+        1.0
+    );
+    assert_eq!(
+        get("socketspec_events_total{event=\"join_room\",namespace=\"/\"}"),
+        2.0
+    );
+    assert_eq!(
+        get("socketspec_events_total{event=\"send_message\",namespace=\"/\"}"),
+        1.0
+    );
+    assert_eq!(
+        get("socketspec_events_total{event=\"whoami\",namespace=\"/\"}"),
+        0.0
+    );
     assert_eq!(
         get("socketspec_errors_total{code=\"VALIDATION_ERROR\"}"),
         1.0
     );
     assert_eq!(get("socketspec_errors_total{code=\"ROOM_NOT_FOUND\"}"), 0.0);
     assert_eq!(
-        get("socketspec_handler_duration_seconds_count{event=\"join_room\"}"),
+        get("socketspec_handler_duration_seconds_count{event=\"join_room\",namespace=\"/\"}"),
         2.0
     );
     assert_eq!(get("socketspec_handlers_in_flight"), 0.0);

@@ -23,7 +23,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use socketspec_e2e::hardening::{RawWs, health, metrics, raise_nofile_limit, rss_kib, wait_health};
+use socketspec_e2e::host::{raise_nofile_limit, rss_kib};
+use socketspec_e2e::observe::{health, metrics, wait_health};
+use socketspec_e2e::raw_ws::RawWs;
 use socketspec_e2e::{ChatServer, Client, Error, Result, event_of};
 use tokio::sync::Semaphore;
 
@@ -47,7 +49,8 @@ struct Seen {
     out_of_order: u64,
 }
 
-/// A stable member: answers pings, counts every `new_message` per sender,
+/// A stable member: counts every `new_message` per sender (the client
+/// answers pings by itself),
 /// until it has `totals[sender]` from each of its room's senders (known once
 /// `final_counts` is set) or the deadline passes.
 async fn member(
@@ -74,28 +77,26 @@ async fn member(
         let Some(message) = client.try_recv_json(Duration::from_millis(200)).await? else {
             continue;
         };
-        match event_of(&message) {
-            "__ping__" => client.send_event("__pong__", json!({})).await?,
-            "new_message" => {
-                let text = message["payload"]["text"].as_str().unwrap_or_default();
-                let mut parts = text.split(' ');
-                let sender: u64 = parts
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(u64::MAX);
-                let seq: u64 = parts
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(u64::MAX);
-                let next = seen.next.entry(sender).or_insert(0);
-                if seq != *next {
-                    seen.out_of_order += 1;
-                }
-                *next = seq + 1;
-                seen.received += 1;
-            }
-            _ => {}
+        // Pings (answered by the client) and the rest are not counted.
+        if event_of(&message) != "new_message" {
+            continue;
         }
+        let text = message["payload"]["text"].as_str().unwrap_or_default();
+        let mut parts = text.split(' ');
+        let sender: u64 = parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(u64::MAX);
+        let seq: u64 = parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(u64::MAX);
+        let next = seen.next.entry(sender).or_insert(0);
+        if seq != *next {
+            seen.out_of_order += 1;
+        }
+        *next = seq + 1;
+        seen.received += 1;
     }
 }
 
@@ -111,26 +112,15 @@ async fn sender(url: String, room: usize, rate: u64, stop: Arc<AtomicBool>) -> R
     while !stop.load(Ordering::Relaxed) {
         tick.tick().await;
         let id = format!("s{room}-{seq}");
-        client
-            .send_event_with_id(
+        // The client answers the heartbeat meanwhile.
+        let ack = client
+            .request_with_id(
                 "send_message",
                 json!({"room": format!("soak{room}"), "text": format!("{room} {seq} {padding}")}),
                 &id,
+                Duration::from_secs(10),
             )
             .await?;
-        // Wait for the ack, answering the heartbeat meanwhile.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let ack = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Some(m) = client.try_recv_json(left).await? else {
-                return Err(Error::Timeout(format!("no ack for {id}")));
-            };
-            match event_of(&m) {
-                "__ping__" => client.send_event("__pong__", json!({})).await?,
-                _ if m["id"] == id.as_str() => break m,
-                _ => {}
-            }
-        };
         if event_of(&ack) != "message_ack" {
             return Err(Error::Other(format!("send_message refused: {ack}")));
         }
@@ -163,13 +153,19 @@ async fn churner(
                 c.close().await?;
                 let _ = c.expect_close(Duration::from_secs(5)).await;
             }
+            // Join, read a little, and vanish (FIN, no close frame).
             1 => {
-                let (mut c, _) = Client::connect_ready(&url).await?;
-                c.request("join_room", json!({"room": room})).await?;
-                let _ = c
+                let mut raw = RawWs::connect(&addr).await?;
+                raw.recv_event("__connect__", Duration::from_secs(5))
+                    .await?;
+                raw.send_json(&json!({"event": "join_room", "payload": {"room": room}}))
+                    .await?;
+                raw.recv_event("room_joined", Duration::from_secs(5))
+                    .await?;
+                let _ = raw
                     .recv_event("new_message", Duration::from_millis(300))
                     .await;
-                drop(c);
+                raw.vanish();
             }
             _ => {
                 let mut raw = RawWs::connect(&addr).await?;
@@ -179,9 +175,7 @@ async fn churner(
                     .await?;
                 raw.recv_event("room_joined", Duration::from_secs(5))
                     .await?;
-                let tcp = raw.into_stream();
-                tcp.set_zero_linger()?;
-                drop(tcp);
+                raw.reset()?;
             }
         }
         cycles.fetch_add(1, Ordering::Relaxed);
@@ -283,6 +277,7 @@ async fn soak_many_connections_churn_and_broadcasts_lose_nothing() -> Result<()>
     let mut rss_peak = 0u64;
     let mut rss_samples = Vec::new();
     while started.elapsed() < Duration::from_secs(secs) {
+        // The load's duration is the point: sample the RSS once a second.
         tokio::time::sleep(Duration::from_secs(1)).await;
         let rss = rss_kib(server.pid()).unwrap_or(0);
         rss_peak = rss_peak.max(rss);

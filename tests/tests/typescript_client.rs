@@ -15,7 +15,8 @@ use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use socketspec_e2e::{ChatServer, mint_jwt, workspace_root};
+use socketspec_e2e::wait::{child_exit, eventually_blocking};
+use socketspec_e2e::{ChatServer, Signal, mint_jwt, workspace_root};
 
 const SECRET: &str = "ts-client-secret";
 
@@ -171,7 +172,7 @@ fn generated_client() -> tempfile::TempDir {
     let spec = workspace_root().join("spec").join("chat.json");
     let ts_file = dir.path().join("chat.ts");
     let built = socketspec_codegen::Builder::new()
-        .quiet(true)
+        .emit_rerun_if_changed(false)
         .out_dir(dir.path().join("rust"))
         .typescript_out(&ts_file)
         .compile(&spec);
@@ -399,7 +400,7 @@ fn an_exotic_spec_generates_valid_typescript() {
         Ok(model) => model,
         Err(e) => panic!("the exotic spec is invalid: {e}"),
     };
-    let ts = match socketspec_codegen::emit::typescript::render(&model) {
+    let ts = match model.typescript() {
         Ok(ts) => ts,
         Err(e) => panic!("rendering the exotic spec failed: {e}"),
     };
@@ -536,15 +537,11 @@ impl Drop for NodeRun {
 }
 
 fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                return child.wait().ok();
-            }
+    match child_exit(child, timeout, "node to exit") {
+        Ok(status) => Some(status),
+        Err(_) => {
+            let _ = child.kill();
+            child.wait().ok()
         }
     }
 }
@@ -560,26 +557,29 @@ fn token(sub: &str, role: Option<&str>, expires_in: i64) -> String {
 fn restart(server: &mut ChatServer, args: &[&str]) -> Result<(), String> {
     let addr = server.addr().to_owned();
     let status = server
-        .stop_with_sigterm()
+        .stop_blocking(Signal::TERM)
         .map_err(|e| format!("stopping the server: {e}"))?;
     if !status.success() {
         return Err(format!("the stopped server exited with {status}"));
     }
     // The port is free once the process is gone; retry briefly in case the
     // kernel has not released it yet.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match ChatServer::try_start_on(&addr, args) {
-            Ok(new) => {
-                *server = new;
-                return Ok(());
+    let mut last = None;
+    let what = format!("restarting on {addr}");
+    let new = eventually_blocking(
+        Duration::from_secs(5),
+        &what,
+        || match ChatServer::try_start_on(&addr, args) {
+            Ok(new) => Ok(Some(new)),
+            Err(e) => {
+                last = Some(e);
+                Ok(None)
             }
-            Err(e) if Instant::now() >= deadline => {
-                return Err(format!("restarting on {addr}: {e}"));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
+        },
+    )
+    .map_err(|e| format!("{e}; last attempt: {last:?}"))?;
+    *server = new;
+    Ok(())
 }
 
 #[test]

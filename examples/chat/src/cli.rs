@@ -1,13 +1,12 @@
-//! Command-line flags (CHAT-EXAMPLE.md's table) and the shutdown signal.
+//! The chat servers' command-line flags and the shutdown signal.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use socketspec_runtime::{
-    AnyOf, ApiKeyAuth, AuthBackend, Backend, JwtAuth, RateLimit, RedisConfig, SessionConfig,
-    SocketConfig,
-};
+use socketspec_runtime::auth::{AnyOf, ApiKeyAuth, JwtAuth};
+use socketspec_runtime::backend::RedisConfig;
+use socketspec_runtime::config::{HttpConfig, Limits, RateLimit, SessionConfig};
+use socketspec_runtime::{Backend, ServerBuilder};
 
 /// The socketspec chat example server.
 #[derive(Debug, Parser)]
@@ -71,6 +70,14 @@ pub struct Args {
     /// Seconds a crashed node's memberships survive in Redis.
     #[arg(long, value_name = "S", default_value = "30")]
     pub redis_key_ttl: f64,
+    /// A background task broadcasts `tick` `{seq}` to `chat:ticker` every MS
+    /// milliseconds (0 = off).
+    #[arg(long, value_name = "MS", default_value = "0")]
+    pub tick_interval: u64,
+    /// The `on_connect` hook sends `welcome` `{connection_id}` to every new
+    /// connection, right after `__connect__`.
+    #[arg(long)]
+    pub welcome: bool,
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, String> {
@@ -79,55 +86,49 @@ fn seconds(name: &str, value: f64) -> Result<Duration, String> {
 }
 
 impl Args {
-    /// The server configuration the flags describe.
-    pub fn config(&self) -> Result<SocketConfig, String> {
-        let mut auth: Vec<Arc<dyn AuthBackend>> = Vec::new();
+    /// Applies the flags (configuration, authentication, backend) to `builder`.
+    pub fn configure(&self, builder: ServerBuilder) -> Result<ServerBuilder, String> {
+        let mut auth = AnyOf::new();
         if let Some(secret) = &self.jwt_secret {
-            auth.push(Arc::new(
-                JwtAuth::hs256(secret.as_bytes()).leeway(seconds("jwt-leeway", self.jwt_leeway)?),
-            ));
+            auth = auth
+                .or(JwtAuth::hs256(secret.as_bytes())
+                    .leeway(seconds("jwt-leeway", self.jwt_leeway)?));
         }
         if let Some(key) = &self.api_key {
-            auth.push(Arc::new(ApiKeyAuth::new([key])));
+            auth = auth.or(ApiKeyAuth::new([key]));
         }
-        let auth: Option<Arc<dyn AuthBackend>> = match auth.len() {
-            0 => None,
-            1 => auth.pop(),
-            _ => Some(Arc::new(AnyOf(auth))),
-        };
-        let rate_limit = self
-            .rate_limit
-            .as_deref()
-            .map(parse_rate_limit)
-            .transpose()?;
-        let backend = match &self.redis {
-            Some(url) => Backend::Redis(RedisConfig::new(url).key_prefix(&self.redis_prefix)),
-            None => Backend::Memory,
-        };
-        Ok(SocketConfig {
-            docs: self.docs,
-            docs_access_token: self.docs_token.clone(),
-            auth,
-            backend,
-            allowed_origins: if self.allowed_origins.is_empty() {
-                vec!["*".to_owned()]
-            } else {
-                self.allowed_origins.clone()
-            },
-            max_payload_size: self.max_payload_size,
-            rate_limit,
-            session: SessionConfig {
-                heartbeat_interval: seconds("heartbeat-interval", self.heartbeat_interval)?,
-                heartbeat_timeout: seconds("heartbeat-timeout", self.heartbeat_timeout)?,
-                idle_timeout: seconds("idle-timeout", self.idle_timeout)?,
-                max_duration: seconds("max-duration", self.max_duration)?,
-                warning_window: seconds("warning-window", self.warning_window)?,
-                token_refresh_window: seconds("token-refresh-window", self.token_refresh_window)?,
-                redis_key_ttl: seconds("redis-key-ttl", self.redis_key_ttl)?,
-            },
-            shutdown_grace: seconds("shutdown-grace", self.shutdown_grace)?,
-            ..SocketConfig::default()
-        })
+        let mut http = HttpConfig::default().docs(self.docs);
+        if let Some(token) = &self.docs_token {
+            http = http.docs_access_token(token);
+        }
+        if !self.allowed_origins.is_empty() {
+            http = http.allowed_origins(&self.allowed_origins);
+        }
+        let session = SessionConfig::default()
+            .heartbeat_interval(seconds("heartbeat-interval", self.heartbeat_interval)?)
+            .heartbeat_timeout(seconds("heartbeat-timeout", self.heartbeat_timeout)?)
+            .idle_timeout(seconds("idle-timeout", self.idle_timeout)?)
+            .max_duration(seconds("max-duration", self.max_duration)?)
+            .warning_window(seconds("warning-window", self.warning_window)?)
+            .token_refresh_window(seconds("token-refresh-window", self.token_refresh_window)?);
+        let mut builder = builder
+            .http(http)
+            .limits(Limits::default().max_payload_size(self.max_payload_size))
+            .session(session)
+            .shutdown_grace(seconds("shutdown-grace", self.shutdown_grace)?);
+        if let Some(limit) = self.rate_limit.as_deref() {
+            builder = builder.rate_limit(parse_rate_limit(limit)?);
+        }
+        if !auth.is_empty() {
+            builder = builder.auth(auth);
+        }
+        if let Some(url) = &self.redis {
+            let redis = RedisConfig::new(url)
+                .key_prefix(&self.redis_prefix)
+                .key_ttl(seconds("redis-key-ttl", self.redis_key_ttl)?);
+            builder = builder.backend(Backend::redis(redis));
+        }
+        Ok(builder)
     }
 }
 

@@ -2,13 +2,23 @@
 
 use std::time::Duration;
 
-use socketspec_runtime::{Connection, Error, Result};
+use socketspec_runtime::{Connection, Error, ErrorCode, Hooks, Result};
 
-use crate::chat::{self, rooms};
+use crate::chat::{self, ConnectionExt as _, rooms};
 
-/// The chat server's behaviour (CHAT-EXAMPLE.md).
-#[derive(Debug, Default)]
-pub struct Chat;
+/// The chat server's behaviour (docs/chat-example.md).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Chat {
+    welcome: bool,
+}
+
+impl Chat {
+    /// A chat handler; with `welcome`, every new connection gets `welcome`
+    /// `{connection_id}` right after `__connect__`.
+    pub fn new(welcome: bool) -> Self {
+        Chat { welcome }
+    }
+}
 
 /// The name others see: the user id, or the connection id without auth.
 fn display_name(conn: &Connection) -> String {
@@ -22,8 +32,7 @@ impl chat::Handler for Chat {
             room: payload.room.clone(),
             members: members.into(),
             extra: Default::default(),
-        })
-        .await?;
+        })?;
         let user = display_name(cx.connection());
         cx.broadcast_user_joined(
             &payload.room,
@@ -43,7 +52,6 @@ impl chat::Handler for Chat {
             room: payload.room,
             extra: Default::default(),
         })
-        .await
     }
 
     async fn join_admin(&self, cx: chat::JoinAdminCx<'_>, payload: chat::JoinAdmin) -> Result<()> {
@@ -54,7 +62,6 @@ impl chat::Handler for Chat {
             members: members.into(),
             extra: Default::default(),
         })
-        .await
     }
 
     async fn send_message(
@@ -76,7 +83,37 @@ impl chat::Handler for Chat {
             message_id,
             extra: Default::default(),
         })
-        .await
+    }
+
+    async fn send_direct(
+        &self,
+        cx: chat::SendDirectCx<'_>,
+        payload: chat::SendDirect,
+    ) -> Result<()> {
+        let message = chat::DirectMessage {
+            from: display_name(cx.connection()),
+            text: payload.text,
+            extra: Default::default(),
+        };
+        let push = cx.push();
+        // `to` names a connection, or else a user: whichever is connected,
+        // on any node. Nobody there is `ROOM_NOT_FOUND`.
+        let to_connection = push.to_connection(&payload.to);
+        match to_connection.emit_direct_message(message.clone()).await {
+            Err(e) if e.code() == ErrorCode::RoomNotFound => {
+                push.to_user(&payload.to)
+                    .emit_direct_message(message)
+                    .await?;
+            }
+            other => {
+                other?;
+            }
+        }
+        cx.emit_message_ack(chat::MessageAck {
+            status: chat::MessageAckStatus::Ok,
+            message_id: uuid::Uuid::new_v4().to_string(),
+            extra: Default::default(),
+        })
     }
 
     async fn echo(&self, cx: chat::EchoCx<'_>, payload: chat::Echo) -> Result<()> {
@@ -85,7 +122,6 @@ impl chat::Handler for Chat {
             data: payload.data,
             extra: Default::default(),
         })
-        .await
     }
 
     async fn slow_echo(&self, cx: chat::SlowEchoCx<'_>, payload: chat::SlowEcho) -> Result<()> {
@@ -99,7 +135,6 @@ impl chat::Handler for Chat {
             data: String::new(),
             extra: Default::default(),
         })
-        .await
     }
 
     async fn whoami(&self, cx: chat::WhoamiCx<'_>, _payload: chat::Whoami) -> Result<()> {
@@ -112,7 +147,6 @@ impl chat::Handler for Chat {
             rooms: conn.rooms(),
             extra: Default::default(),
         })
-        .await
     }
 
     async fn fail(&self, _cx: chat::FailCx<'_>, payload: chat::Fail) -> Result<()> {
@@ -129,8 +163,16 @@ impl chat::Handler for Chat {
     async fn guard_admin(&self, conn: &Connection, _section: &str) -> bool {
         conn.identity().is_some_and(|i| i.role() == Some("admin"))
     }
+}
 
+impl Hooks for Chat {
     async fn on_connect(&self, conn: &Connection) -> Result<()> {
+        if self.welcome {
+            conn.emit_welcome(chat::Welcome {
+                connection_id: conn.id().to_owned(),
+                extra: Default::default(),
+            })?;
+        }
         conn.join(rooms::LOBBY).await?;
         Ok(())
     }

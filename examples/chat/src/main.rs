@@ -1,34 +1,25 @@
-//! `chat-server`: the socketspec showcase (CHAT-EXAMPLE.md).
+//! `chat-server`: the socketspec showcase (docs/chat-example.md), on the
+//! runtime's built-in HTTP front.
 //!
 //! ```text
 //! cargo run --release -p chat-example --bin chat-server -- --docs
 //! ```
 
-mod cli;
-
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use socketspec_runtime::Server;
 
-use chat_example::{chat, handler};
+use chat_example::{app, cli};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = cli::Args::parse();
-    let config = match args.config() {
-        Ok(config) => config,
+    let server = match app::build(&args) {
+        Ok(server) => server,
         Err(message) => {
             eprintln!("chat-server: {message}");
             return ExitCode::from(2);
-        }
-    };
-    let server = match Server::new(chat::service(handler::Chat), config) {
-        Ok(server) => server,
-        Err(e) => {
-            eprintln!("chat-server: {e}");
-            return ExitCode::FAILURE;
         }
     };
     let listener = match tokio::net::TcpListener::bind(&args.bind).await {
@@ -45,11 +36,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ws_path = server.config().ws_path.clone();
+    let ws_path = server.config().http.ws_path.clone();
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "listening on ws://{addr}{ws_path}");
     let _ = stdout.flush();
-    match server.serve(listener, cli::shutdown_signal()).await {
+    let background = app::start_background(&server, &args);
+    let served = server.serve(listener, cli::shutdown_signal()).await;
+    if let Some(task) = background {
+        task.abort();
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("chat-server: {e}");

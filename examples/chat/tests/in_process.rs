@@ -9,15 +9,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chat_example::{Chat, chat};
 use serde_json::{Value, json};
+use socketspec_runtime::auth::{AnyOf, ApiKeyAuth, JwtAuth};
 use socketspec_runtime::client::{ClientError, ClientOptions, RawClient, ReconnectPolicy};
+use socketspec_runtime::config::{Limits, RateLimit, SessionConfig};
 use socketspec_runtime::testing::{InProcessConnector, TestClient};
-use socketspec_runtime::{
-    AnyOf, ApiKeyAuth, AuthBackend, BoxFuture, Call, ErrorCode, JwtAuth, Middleware, Next,
-    RateLimit, Server, SessionConfig, SocketConfig,
-};
+use socketspec_runtime::{Call, ErrorCode, Middleware, Next, Server, ServerBuilder};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-type ChatServer = Server<chat::Service<Chat>>;
+type ChatServer = Server;
 
 /// The longest any single wait lasts.
 const T: Duration = Duration::from_secs(2);
@@ -25,12 +24,14 @@ const T: Duration = Duration::from_secs(2);
 const QUIET: Duration = Duration::from_millis(150);
 const SECRET: &[u8] = b"in-process-secret";
 
-fn server(config: SocketConfig) -> ChatServer {
-    Server::new(chat::service(Chat), config).expect("the chat spec's schemas compile")
+fn server(configure: impl FnOnce(ServerBuilder) -> ServerBuilder) -> ChatServer {
+    configure(Server::builder(chat::service(Chat::default())))
+        .build()
+        .expect("the chat spec's schemas compile")
 }
 
 fn default_server() -> ChatServer {
-    server(SocketConfig::default())
+    server(|b| b)
 }
 
 fn token(sub: &str, role: Option<&str>, expires_in: u64) -> String {
@@ -248,13 +249,12 @@ async fn broadcasts_reach_the_room_and_only_the_room() -> TestResult {
 // --- authentication ----------------------------------------------------------------
 
 fn auth_server() -> ChatServer {
-    let backends: Vec<Arc<dyn AuthBackend>> = vec![
-        Arc::new(JwtAuth::hs256(SECRET)),
-        Arc::new(ApiKeyAuth::new(["k-1"])),
-    ];
-    server(SocketConfig {
-        auth: Some(Arc::new(AnyOf(backends))),
-        ..SocketConfig::default()
+    server(|b| {
+        b.auth(
+            AnyOf::new()
+                .or(JwtAuth::hs256(SECRET))
+                .or(ApiKeyAuth::new(["k-1"])),
+        )
     })
 }
 
@@ -321,10 +321,9 @@ async fn credentials_from_headers_and_query_are_authenticated() -> TestResult {
 
 #[tokio::test]
 async fn rate_and_payload_limits_apply() -> TestResult {
-    let server = server(SocketConfig {
-        rate_limit: Some(RateLimit::new(2, Duration::from_secs(10))),
-        max_payload_size: 100,
-        ..SocketConfig::default()
+    let server = server(|b| {
+        b.rate_limit(RateLimit::new(2, Duration::from_secs(10)))
+            .limits(Limits::default().max_payload_size(100))
     });
     let mut client = TestClient::connect(&server).await?;
     for seq in 0..2 {
@@ -363,27 +362,21 @@ async fn rate_and_payload_limits_apply() -> TestResult {
 struct Recorder(Arc<Mutex<Vec<String>>>);
 
 impl Middleware for Recorder {
-    fn handle<'a>(
-        &'a self,
-        call: Call,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, socketspec_runtime::Result<()>> {
-        Box::pin(async move {
-            if let Ok(mut seen) = self.0.lock() {
-                seen.push(call.event().to_owned());
-            }
-            if call.payload().get("data") == Some(&Value::from("blocked")) {
-                return Err(socketspec_runtime::Error::handler("blocked by middleware"));
-            }
-            next.run(call).await
-        })
+    async fn handle(&self, call: Call, next: Next<'_>) -> socketspec_runtime::Result<()> {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.push(call.event().to_owned());
+        }
+        if call.payload().get("data") == Some(&Value::from("blocked")) {
+            return Err(socketspec_runtime::Error::handler("blocked by middleware"));
+        }
+        next.run(call).await
     }
 }
 
 #[tokio::test]
 async fn middleware_wraps_every_handler() -> TestResult {
     let recorder = Recorder::default();
-    let server = Server::builder(chat::service(Chat))
+    let server = Server::builder(chat::service(Chat::default()))
         .middleware(recorder.clone())
         .build()?;
     let client = TestClient::connect(&server).await?;
@@ -407,17 +400,12 @@ async fn middleware_wraps_every_handler() -> TestResult {
 
 #[tokio::test]
 async fn heartbeat_idle_and_shutdown() -> TestResult {
-    let session = SessionConfig {
-        heartbeat_interval: Duration::from_millis(100),
-        heartbeat_timeout: Duration::from_millis(250),
-        idle_timeout: Duration::from_millis(800),
-        warning_window: Duration::from_millis(300),
-        ..SessionConfig::default()
-    };
-    let server = server(SocketConfig {
-        session,
-        ..SocketConfig::default()
-    });
+    let session = SessionConfig::default()
+        .heartbeat_interval(Duration::from_millis(100))
+        .heartbeat_timeout(Duration::from_millis(250))
+        .idle_timeout(Duration::from_millis(800))
+        .warning_window(Duration::from_millis(300));
+    let server = server(|b| b.session(session));
 
     // Automatic pongs keep the connection; without them it closes with 4004.
     let mut ponging = TestClient::connect(&server).await?;
@@ -501,13 +489,12 @@ async fn the_generated_client_runs_in_process() -> TestResult {
 
 #[tokio::test]
 async fn a_raw_client_reconnects_in_process() -> TestResult {
-    let server = server(SocketConfig {
-        session: SessionConfig {
-            idle_timeout: Duration::from_millis(300),
-            warning_window: Duration::from_millis(100),
-            ..SessionConfig::default()
-        },
-        ..SocketConfig::default()
+    let server = server(|b| {
+        b.session(
+            SessionConfig::default()
+                .idle_timeout(Duration::from_millis(300))
+                .warning_window(Duration::from_millis(100)),
+        )
     });
     let policy = ReconnectPolicy {
         initial_delay: Duration::from_millis(20),
@@ -558,12 +545,8 @@ async fn a_raw_client_reconnects_in_process() -> TestResult {
 struct PassThrough;
 
 impl Middleware for PassThrough {
-    fn handle<'a>(
-        &'a self,
-        call: Call,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, socketspec_runtime::Result<()>> {
-        Box::pin(next.run(call))
+    async fn handle(&self, call: Call, next: Next<'_>) -> socketspec_runtime::Result<()> {
+        next.run(call).await
     }
 }
 
@@ -591,7 +574,7 @@ async fn type_checked_events_answer_exactly_like_validated_ones() -> TestResult 
     // object) are decoded straight into their types; behind middleware the
     // same events go through the JSON Schema validator first.
     let fast = default_server();
-    let checked = Server::builder(chat::service(Chat))
+    let checked = Server::builder(chat::service(Chat::default()))
         .middleware(PassThrough)
         .build()?;
     let mut on_fast = TestClient::connect(&fast).await?;

@@ -160,7 +160,9 @@ impl<'a> Generator<'a> {
     }
 
     fn get_f64(parts: &[&Map<String, Value>], key: &str) -> Option<f64> {
-        parts.iter().find_map(|p| p.get(key).and_then(Value::as_f64))
+        parts
+            .iter()
+            .find_map(|p| p.get(key).and_then(Value::as_f64))
     }
 
     fn integer(&mut self, parts: &[&Map<String, Value>]) -> Value {
@@ -171,8 +173,11 @@ impl<'a> Generator<'a> {
         // Integers beyond 64 bits, and integers written as floats, when
         // nothing bounds them.
         if high.is_none() && self.rng.chance(15) {
-            return [json!(1e20), json!(9_223_372_036_854_775_808u64), json!(u64::MAX)]
-                [self.rng.below(3)]
+            return [
+                json!(1e20),
+                json!(9_223_372_036_854_775_808u64),
+                json!(u64::MAX),
+            ][self.rng.below(3)]
             .clone();
         }
         let low = low.unwrap_or(-50.0).max(-1e12);
@@ -200,12 +205,16 @@ impl<'a> Generator<'a> {
     }
 
     fn string(&mut self, parts: &[&Map<String, Value>]) -> Value {
-        if let Some(format) = parts.iter().find_map(|p| p.get("format").and_then(Value::as_str))
+        if let Some(format) = parts
+            .iter()
+            .find_map(|p| p.get("format").and_then(Value::as_str))
             && let Some((_, sample)) = FORMAT_SAMPLES.iter().find(|(f, _)| *f == format)
         {
             return json!(sample);
         }
-        if let Some(pattern) = parts.iter().find_map(|p| p.get("pattern").and_then(Value::as_str))
+        if let Some(pattern) = parts
+            .iter()
+            .find_map(|p| p.get("pattern").and_then(Value::as_str))
             && let Some((_, samples)) = PATTERN_SAMPLES.iter().find(|(p, _)| *p == pattern)
         {
             return json!(samples[self.rng.below(2)]);
@@ -286,10 +295,7 @@ impl<'a> Generator<'a> {
             out.insert("x-extra".to_owned(), self.value(schema, depth + 1));
         }
         if !closed && self.rng.chance(40) {
-            let extra = match parts
-                .iter()
-                .find_map(|p| p.get("additionalProperties"))
-            {
+            let extra = match parts.iter().find_map(|p| p.get("additionalProperties")) {
                 Some(Value::Bool(true)) | None => self.anything(depth + 1),
                 Some(schema) => self.value(schema, depth + 1),
             };

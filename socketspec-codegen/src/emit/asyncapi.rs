@@ -17,7 +17,7 @@
 //!
 //! ```
 //! let model = socketspec_codegen::check("../spec/chat.json").unwrap();
-//! let doc = socketspec_codegen::emit::asyncapi::document(&model);
+//! let doc = model.asyncapi();
 //! assert_eq!(doc["asyncapi"], "3.0.0");
 //! assert_eq!(doc["operations"]["receive_send_message"]["action"], "receive");
 //! ```
@@ -45,14 +45,6 @@ pub fn to_json(model: &Model) -> Result<String, Error> {
     serde_json::to_string_pretty(&document(model)).map_err(|e| Error::Generate {
         file: model.file.clone(),
         message: format!("writing the AsyncAPI document: {e}"),
-    })
-}
-
-/// The AsyncAPI document as YAML text.
-pub fn to_yaml(model: &Model) -> Result<String, Error> {
-    serde_norway::to_string(&document(model)).map_err(|e| Error::Generate {
-        file: model.file.clone(),
-        message: format!("writing the AsyncAPI document as YAML: {e}"),
     })
 }
 

@@ -5,7 +5,7 @@
 //!
 //! ```
 //! let model = socketspec_codegen::check("../spec/chat.json").unwrap();
-//! let html = socketspec_codegen::emit::docs::render(&model).unwrap();
+//! let html = model.docs_html().unwrap();
 //! assert!(html.contains(r#"data-event="send_message""#));
 //! ```
 

@@ -9,14 +9,14 @@
 //! so an unusual pattern falls back to a sample drawn from the pattern
 //! itself.
 //!
-//! ```
+//! ```text
 //! use serde_json::json;
 //! let model = socketspec_codegen::check_str("api.json", r#"{
 //!     "socketspec": "1", "info": {"title": "T", "version": "1"},
 //!     "events": {"join": {"payload": {"type": "object", "required": ["room"],
 //!         "properties": {"room": {"type": "string", "pattern": "^[a-z]{1,8}$"}}}}}
 //! }"#).unwrap();
-//! let example = socketspec_codegen::emit::example::example(&model, &model.events[0].payload);
+//! let example = example::example(&model, &model.events[0].payload);
 //! assert_eq!(example, json!({"room": "general"}));
 //! ```
 

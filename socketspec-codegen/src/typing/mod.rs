@@ -43,6 +43,7 @@ pub struct TypePlan {
 
 impl TypePlan {
     /// The item named `name`.
+    #[cfg(test)]
     pub fn item(&self, name: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.name == name)
     }

@@ -2,54 +2,93 @@
 //!
 //! Every node keeps its own members in a local registry and delivers to them
 //! itself. A [`Backend`] decides what spans nodes:
-//! - [`Backend::Memory`]: everything in this process (one node);
-//! - [`Backend::Redis`]: memberships, member counts and broadcasts span every
-//!   node connected to the same Redis (see `docs/multi-node.md`);
-//! - [`Backend::Custom`]: any [`BackendAdapter`].
+//! - [`Backend::memory`] (the default): everything in this process (one node);
+//! - [`Backend::redis`] (feature `redis`): memberships, member counts and
+//!   broadcasts span every node connected to the same Redis (see
+//!   `docs/multi-node.md`);
+//! - [`Backend::custom`]: any [`BackendAdapter`].
 
+#[cfg(feature = "redis")]
 mod redis;
 
+use std::future::Future;
 use std::sync::Arc;
 
+#[cfg(feature = "redis")]
 pub use self::redis::{RedisBackend, RedisConfig};
-use crate::auth::BoxFuture;
-use crate::envelope::Frame;
+use crate::frame::Frame;
+use crate::future::BoxFuture;
 
-/// The backend a server uses for rooms and broadcasts (seed: `backend`).
+/// The backend a server uses for rooms and broadcasts.
 #[derive(Clone, Default)]
-pub enum Backend {
-    /// Everything in this process: a single node.
+pub struct Backend {
+    kind: Kind,
+}
+
+#[derive(Clone, Default)]
+enum Kind {
     #[default]
     Memory,
-    /// Rooms and broadcasts span every node connected to the same Redis.
+    #[cfg(feature = "redis")]
     Redis(RedisConfig),
-    /// A custom adapter.
-    Custom(Arc<dyn BackendAdapter>),
+    Custom(Arc<dyn DynBackend>),
 }
 
 impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Backend::Memory => f.write_str("Memory"),
-            Backend::Redis(config) => f.debug_tuple("Redis").field(config).finish(),
-            Backend::Custom(adapter) => f.debug_tuple("Custom").field(&adapter.name()).finish(),
+        match &self.kind {
+            Kind::Memory => f.write_str("Memory"),
+            #[cfg(feature = "redis")]
+            Kind::Redis(config) => f.debug_tuple("Redis").field(config).finish(),
+            Kind::Custom(adapter) => f.debug_tuple("Custom").field(&adapter.name()).finish(),
         }
     }
 }
 
 impl Backend {
+    /// Everything in this process: a single node.
+    pub fn memory() -> Self {
+        Backend { kind: Kind::Memory }
+    }
+
+    /// Rooms and broadcasts span every node connected to the same Redis.
+    #[cfg(feature = "redis")]
+    pub fn redis(config: RedisConfig) -> Self {
+        Backend {
+            kind: Kind::Redis(config),
+        }
+    }
+
+    /// A custom adapter.
+    pub fn custom(adapter: impl BackendAdapter) -> Self {
+        Backend {
+            kind: Kind::Custom(Arc::new(adapter)),
+        }
+    }
+
     /// A short name for logs and the health endpoint.
     pub fn name(&self) -> &'static str {
-        match self {
-            Backend::Memory => "memory",
-            Backend::Redis(_) => "redis",
-            Backend::Custom(adapter) => adapter.name(),
+        match &self.kind {
+            Kind::Memory => "memory",
+            #[cfg(feature = "redis")]
+            Kind::Redis(_) => "redis",
+            Kind::Custom(adapter) => adapter.name(),
         }
+    }
+
+    /// The adapter that spans nodes; `None` for the memory backend.
+    pub(crate) fn adapter(&self) -> Result<Option<Arc<dyn DynBackend>>, BackendError> {
+        Ok(match &self.kind {
+            Kind::Memory => None,
+            #[cfg(feature = "redis")]
+            Kind::Redis(config) => Some(Arc::new(Arc::new(RedisBackend::new(config.clone())?))),
+            Kind::Custom(adapter) => Some(Arc::clone(adapter)),
+        })
     }
 }
 
 /// A backend failure (the distributed store is unreachable, say). Reported
-/// to the client whose broadcast could not be published, never swallowed.
+/// to the code whose broadcast could not be published, never swallowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("backend unavailable: {0}")]
 pub struct BackendError(pub String);
@@ -77,36 +116,108 @@ impl Inbox {
 
 /// What a distributed backend does. The runtime keeps local membership
 /// itself and calls the adapter to share it and to reach other nodes.
+///
+/// Room names reach the adapter already qualified by namespace: treat them
+/// as opaque strings.
 pub trait BackendAdapter: Send + Sync + 'static {
     /// A short name for logs and `/socket-health`.
     fn name(&self) -> &'static str;
 
     /// Starts the adapter (connections, subscriptions, liveness); broadcasts
     /// from other nodes go to `inbox`. Called once, before connections.
-    fn start(&self, inbox: Inbox) -> BoxFuture<'_, Result<(), BackendError>>;
+    fn start(&self, inbox: Inbox) -> impl Future<Output = Result<(), BackendError>> + Send;
 
     /// This node now has `local_members` members in `room`; returns the
     /// cluster-wide member count.
+    fn set_local_members(
+        &self,
+        room: &str,
+        local_members: usize,
+    ) -> impl Future<Output = Result<usize, BackendError>> + Send;
+
+    /// The cluster-wide member count of `room`.
+    fn member_count(&self, room: &str) -> impl Future<Output = Result<usize, BackendError>> + Send;
+
+    /// Sends `frame` to the members of `room` on every other node, except
+    /// the connection `except`.
+    fn publish(
+        &self,
+        room: &str,
+        except: Option<&str>,
+        frame: &Frame,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// The rooms whose names start with `prefix` that have members on any
+    /// node. The default knows none (a backend that cannot list rooms).
+    fn rooms(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, BackendError>> + Send {
+        let _ = prefix;
+        async { Ok(Vec::new()) }
+    }
+
+    /// Whether the backend currently reaches its store.
+    fn healthy(&self) -> bool;
+
+    /// Removes this node's memberships; called at graceful shutdown.
+    fn shutdown(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// [`BackendAdapter`] with its futures boxed, so the runtime can hold any
+/// adapter behind one pointer type.
+pub(crate) trait DynBackend: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn start(&self, inbox: Inbox) -> BoxFuture<'_, Result<(), BackendError>>;
     fn set_local_members<'a>(
         &'a self,
         room: &'a str,
         local_members: usize,
     ) -> BoxFuture<'a, Result<usize, BackendError>>;
-
-    /// The cluster-wide member count of `room`.
     fn member_count<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<usize, BackendError>>;
-
-    /// Sends `frame` to the members of `room` on every other node.
     fn publish<'a>(
         &'a self,
         room: &'a str,
         except: Option<&'a str>,
         frame: &'a Frame,
     ) -> BoxFuture<'a, Result<(), BackendError>>;
-
-    /// Whether the backend currently reaches its store.
+    fn rooms<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>, BackendError>>;
     fn healthy(&self) -> bool;
-
-    /// Removes this node's memberships; called at graceful shutdown.
     fn shutdown(&self) -> BoxFuture<'_, ()>;
+}
+
+impl<T: BackendAdapter> DynBackend for T {
+    fn name(&self) -> &'static str {
+        BackendAdapter::name(self)
+    }
+    fn start(&self, inbox: Inbox) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(BackendAdapter::start(self, inbox))
+    }
+    fn set_local_members<'a>(
+        &'a self,
+        room: &'a str,
+        local_members: usize,
+    ) -> BoxFuture<'a, Result<usize, BackendError>> {
+        Box::pin(BackendAdapter::set_local_members(self, room, local_members))
+    }
+    fn member_count<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<usize, BackendError>> {
+        Box::pin(BackendAdapter::member_count(self, room))
+    }
+    fn publish<'a>(
+        &'a self,
+        room: &'a str,
+        except: Option<&'a str>,
+        frame: &'a Frame,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(BackendAdapter::publish(self, room, except, frame))
+    }
+    fn rooms<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        Box::pin(BackendAdapter::rooms(self, prefix))
+    }
+    fn healthy(&self) -> bool {
+        BackendAdapter::healthy(self)
+    }
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(BackendAdapter::shutdown(self))
+    }
 }

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::error::ErrorCode;
 
-/// An `__error__` envelope the server sent (PROTOCOL.md, "Error envelope").
+/// An `__error__` envelope the server sent (the wire protocol's error
+/// envelope, docs/protocol.md).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerError {
     /// The error code.

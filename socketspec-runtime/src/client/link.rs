@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
@@ -17,21 +18,31 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::error::ClientError;
+use super::events::EventSink;
 use super::message::{CloseInfo, ConnectInfo, Incoming, Reply, ServerMessage};
-use super::supervisor::{Core, State};
-use super::transport::{BoxSocket, Connector};
-use crate::envelope::{Frame, system};
+use super::transport::{BoxSocket, Connector, Handshake};
+use socketspec_protocol::SystemEvent;
+
+use crate::frame::Frame;
 
 /// Outbound commands a link's writer understands.
 pub(crate) enum Outgoing {
     /// One text frame; `written` learns when it was flushed (or failed).
     Text {
         frame: Frame,
-        written: Option<oneshot::Sender<Result<(), ClientError>>>,
+        written: Option<Written>,
+    },
+    /// One binary frame, with the same acknowledgement.
+    Binary {
+        bytes: Bytes,
+        written: Option<Written>,
     },
     /// Start the closing handshake.
     Close { code: u16, reason: String },
 }
+
+/// Learns whether a queued frame was written.
+pub(crate) type Written = oneshot::Sender<Result<(), ClientError>>;
 
 /// How long the closing handshake may take before the socket is dropped.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
@@ -102,18 +113,46 @@ impl Link {
     }
 }
 
-/// Opens a connection and waits for `__connect__`; on success the link
-/// becomes the client's open link, its tasks run, and the returned handle
-/// resolves with how it ended.
-pub(crate) async fn establish(
-    core: &Arc<Core>,
+/// A connection that got its `__connect__`, before its tasks run.
+pub(crate) struct Opened {
+    /// The link requests are sent on.
+    pub(crate) link: Arc<Link>,
+    /// The `__connect__` message (the event stream's first item for this
+    /// connection).
+    pub(crate) connect: ServerMessage,
+    /// What runs the connection once the caller has published the link.
+    pub(crate) tasks: Unstarted,
+}
+
+/// The socket and outbound queue of an [`Opened`] connection.
+pub(crate) struct Unstarted {
+    socket: BoxSocket,
+    out_rx: mpsc::Receiver<Outgoing>,
+}
+
+impl Unstarted {
+    /// Runs the connection's writer and reader; the handle resolves with
+    /// how the connection ended. `auto_pong`: answer `__ping__` here.
+    pub(crate) fn start(
+        self,
+        link: Arc<Link>,
+        events: EventSink,
+        auto_pong: bool,
+    ) -> JoinHandle<CloseInfo> {
+        tokio::spawn(run(self.socket, self.out_rx, link, events, auto_pong))
+    }
+}
+
+/// Opens a connection through `connector` with `handshake` and waits (up to
+/// `limit`) for `__connect__`. An `__error__` first (the server's
+/// `AUTH_ERROR`) or a close is the attempt's error.
+pub(crate) async fn open(
     connector: &dyn Connector,
-    events: &mpsc::Sender<Incoming>,
-) -> Result<JoinHandle<CloseInfo>, ClientError> {
-    let handshake = core.handshake()?;
-    let limit = core.options.connect_timeout;
+    handshake: &Handshake,
+    limit: Duration,
+) -> Result<Opened, ClientError> {
     let opened = tokio::time::timeout(limit, async {
-        let mut socket = connector.connect(&handshake).await?;
+        let mut socket = connector.connect(handshake).await?;
         match wait_for_connect(&mut socket).await {
             Ok(connect) => Ok((socket, connect)),
             Err(e) => {
@@ -140,17 +179,11 @@ pub(crate) async fn establish(
         info: ConnectInfo::from_payload(&connect.payload),
         pending: Mutex::new(Some(HashMap::new())),
     });
-    // Open before the stream shows `__connect__`, so that a reader of the
-    // stream sees the new connection in `connect_info`.
-    core.state.send_replace(State::Open(Arc::clone(&link)));
-    core.push_event(events, Incoming::Message(connect));
-    Ok(tokio::spawn(run(
-        socket,
-        out_rx,
+    Ok(Opened {
         link,
-        events.clone(),
-        Arc::clone(core),
-    )))
+        connect,
+        tasks: Unstarted { socket, out_rx },
+    })
 }
 
 /// Reads up to `__connect__`; an `__error__` first (the server's
@@ -182,9 +215,11 @@ async fn wait_for_connect(socket: &mut BoxSocket) -> Result<ServerMessage, Clien
             Some(Ok(_)) => continue,
         };
         let message = ServerMessage::parse(&bytes)?;
-        match message.event.as_str() {
-            system::CONNECT => return Ok(message),
-            system::ERROR => return Err(ClientError::from_error_payload(&message.payload)),
+        match SystemEvent::from_name(&message.event) {
+            Some(SystemEvent::Connect) => return Ok(message),
+            Some(SystemEvent::Error) => {
+                return Err(ClientError::from_error_payload(&message.payload));
+            }
             _ => {}
         }
     }
@@ -195,8 +230,8 @@ async fn run(
     socket: BoxSocket,
     out_rx: mpsc::Receiver<Outgoing>,
     link: Arc<Link>,
-    events: mpsc::Sender<Incoming>,
-    core: Arc<Core>,
+    events: EventSink,
+    auto_pong: bool,
 ) -> CloseInfo {
     let (sink, stream) = socket.split();
     let (closing_tx, closing_rx) = oneshot::channel();
@@ -204,7 +239,7 @@ async fn run(
     let mut reader = Reader {
         link: &link,
         events: &events,
-        core: &core,
+        auto_pong,
         disconnect: None,
     };
     let (code, reason) = reader.read_loop(stream, closing_rx).await;
@@ -230,19 +265,21 @@ async fn write_loop(
         let mut fed = 0;
         // Feed what is queued (up to a batch), then flush once.
         while let Some(command) = next.take() {
-            match command {
+            let (message, written) = match command {
                 Outgoing::Text { frame, written } => {
-                    if result.is_ok() {
-                        result = sink.feed(Message::Text(frame)).await;
-                    }
-                    acks.extend(written);
-                    fed += 1;
+                    (Message::Text(frame.into_utf8_bytes()), written)
                 }
+                Outgoing::Binary { bytes, written } => (Message::Binary(bytes), written),
                 Outgoing::Close { code, reason } => {
                     close = Some((code, reason));
                     break;
                 }
+            };
+            if result.is_ok() {
+                result = sink.feed(message).await;
             }
+            acks.extend(written);
+            fed += 1;
             if fed < WRITE_BATCH {
                 next = out_rx.try_recv().ok();
             }
@@ -271,8 +308,9 @@ async fn write_loop(
 
 struct Reader<'a> {
     link: &'a Arc<Link>,
-    events: &'a mpsc::Sender<Incoming>,
-    core: &'a Arc<Core>,
+    events: &'a EventSink,
+    /// Whether to answer `__ping__` with `__pong__`.
+    auto_pong: bool,
     /// The `__disconnect__` reason, once received.
     disconnect: Option<String>,
 }
@@ -312,11 +350,18 @@ impl Reader<'_> {
                 Some(Ok(Message::Text(text))) => self.on_text(text.as_bytes()).await,
                 Some(Ok(Message::Binary(bytes))) => self.on_text(&bytes).await,
                 Some(Ok(Message::Close(frame))) => {
-                    // Reading on flushes tungstenite's answering close frame.
-                    let _ = tokio::time::timeout(CLOSE_WAIT, async {
-                        while let Some(Ok(_)) = stream.next().await {}
-                    })
-                    .await;
+                    // Reading on flushes tungstenite's answering close frame
+                    // and waits for the peer to end the stream. That runs in
+                    // the background: the close is final now, and a peer
+                    // that does not finish the handshake (one that stopped
+                    // reading after a frame it refused, say) must not delay
+                    // reporting it.
+                    tokio::spawn(async move {
+                        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+                            while let Some(Ok(_)) = stream.next().await {}
+                        })
+                        .await;
+                    });
                     let (code, text) = match frame {
                         Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
                         None => (None, String::new()),
@@ -347,10 +392,10 @@ impl Reader<'_> {
                 return;
             }
         };
-        match message.event.as_str() {
-            system::PING if self.core.options.auto_pong => {
+        match SystemEvent::from_name(&message.event) {
+            Some(SystemEvent::Ping) if self.auto_pong => {
                 if let Ok(pong) =
-                    crate::envelope::encode(system::PONG, &serde_json::json!({}), None)
+                    crate::envelope::encode(SystemEvent::Pong.name(), &serde_json::json!({}), None)
                 {
                     let _ = self
                         .link
@@ -362,7 +407,7 @@ impl Reader<'_> {
                         .await;
                 }
             }
-            system::DISCONNECT => {
+            Some(SystemEvent::Disconnect) => {
                 self.disconnect = message
                     .payload
                     .get("reason")
@@ -384,8 +429,7 @@ impl Reader<'_> {
             let _ = waiter.send(result);
             return;
         }
-        self.core
-            .push_event(self.events, Incoming::Message(message));
+        self.events.push(Incoming::Message(message));
     }
 }
 

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::error::ClientError;
-use crate::envelope::system;
+use socketspec_protocol::SystemEvent as Wire;
 
 /// One message from the server: the envelope's three fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +55,7 @@ impl ServerMessage {
 
     /// The error this message carries, when it is an `__error__`.
     pub fn error(&self) -> Option<ClientError> {
-        (self.event == system::ERROR).then(|| ClientError::from_error_payload(&self.payload))
+        (self.event == Wire::Error.name()).then(|| ClientError::from_error_payload(&self.payload))
     }
 }
 
@@ -234,33 +234,33 @@ impl SystemEvent {
     pub fn parse(message: &ServerMessage) -> Option<SystemEvent> {
         let p = &message.payload;
         let expires_in = || seconds(p.get("expires_in")).unwrap_or_default();
-        Some(match message.event.as_str() {
-            system::CONNECT => SystemEvent::Connect(ConnectInfo::from_payload(p)),
-            system::DISCONNECT => SystemEvent::Disconnect {
+        Some(match Wire::from_name(&message.event)? {
+            Wire::Connect => SystemEvent::Connect(ConnectInfo::from_payload(p)),
+            Wire::Disconnect => SystemEvent::Disconnect {
                 reason: p
                     .get("reason")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned(),
             },
-            system::PING => SystemEvent::Ping,
-            system::SERVER_SHUTDOWN => SystemEvent::ServerShutdown {
+            Wire::Ping => SystemEvent::Ping,
+            Wire::ServerShutdown => SystemEvent::ServerShutdown {
                 grace: seconds(p.get("grace")).unwrap_or_default(),
             },
-            system::AUTH_EXPIRING => SystemEvent::AuthExpiring {
+            Wire::AuthExpiring => SystemEvent::AuthExpiring {
                 expires_in: expires_in(),
             },
-            system::SESSION_EXPIRING => SystemEvent::SessionExpiring {
+            Wire::SessionExpiring => SystemEvent::SessionExpiring {
                 expires_in: expires_in(),
             },
-            system::IDLE_WARNING => SystemEvent::IdleWarning {
+            Wire::IdleWarning => SystemEvent::IdleWarning {
                 expires_in: expires_in(),
             },
-            system::REFRESH_AUTH => SystemEvent::AuthRefreshed {
+            Wire::RefreshAuth => SystemEvent::AuthRefreshed {
                 expires_in: seconds(p.get("expires_in")),
             },
-            system::ERROR => SystemEvent::Error(ClientError::from_error_payload(p)),
-            _ => return None,
+            Wire::Error => SystemEvent::Error(ClientError::from_error_payload(p)),
+            Wire::Pong => return None,
         })
     }
 }

@@ -1,14 +1,15 @@
 //! The client side of the wire protocol, written once for every spec.
 //!
-//! [`RawClient`] speaks PROTOCOL.md with untyped JSON: it connects (with
-//! headers, a JWT or an API key), waits for `__connect__` (an `__error__`
-//! instead is the connect call's [`ClientError`], e.g. `AUTH_ERROR`),
-//! answers every `__ping__` with `__pong__`, sends each request with a fresh
-//! `id` and resolves it with the first message carrying that `id` (an
-//! `__error__` becomes a typed [`ClientError::Server`]), and hands everything
-//! else to a bounded event stream. With reconnection on, it reopens a
-//! dropped connection with exponential backoff; requests in flight fail with
-//! [`ClientError::Closed`], later ones wait for the new connection.
+//! [`RawClient`] speaks the wire protocol (docs/protocol.md) with untyped
+//! JSON: it connects (with headers, a JWT or an API key), waits for
+//! `__connect__` (an `__error__` instead is the connect call's
+//! [`ClientError`], e.g. `AUTH_ERROR`), answers every `__ping__` with
+//! `__pong__`, sends each request with a fresh `id` and resolves it with
+//! the first message carrying that `id` (an `__error__` becomes a typed
+//! [`ClientError::Server`]), and hands everything else to a bounded event
+//! stream. With reconnection on, it reopens a dropped connection with
+//! exponential backoff; requests in flight fail with [`ClientError::Closed`],
+//! later ones wait for the new connection.
 //!
 //! The code generator builds a typed client per spec on top of it
 //! (`<spec>::client::Client`: one async method per event, a `ServerEvent`
@@ -33,10 +34,14 @@
 //! ```
 
 mod error;
+mod events;
 mod link;
 mod message;
 mod options;
+mod state;
 mod supervisor;
+#[cfg(test)]
+mod tests;
 mod transport;
 
 use std::sync::Arc;
@@ -44,18 +49,22 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+pub use crate::future::BoxFuture;
 pub use error::{ClientError, ServerError};
 pub use futures_util::stream::Stream;
 pub use message::{CloseInfo, ConnectInfo, Incoming, Reply, ServerMessage, SystemEvent};
 pub use options::{ClientOptions, ReconnectPolicy};
-pub use transport::{BoxFuture, BoxSocket, Connector, Handshake, Socket, UrlConnector};
+pub use transport::{BoxSocket, Connector, Handshake, Socket, UrlConnector};
 
-use crate::envelope::{self, Frame, system};
+use socketspec_protocol::SystemEvent as Wire;
+
+use crate::envelope;
 use crate::error::ErrorCode;
+use crate::frame::Frame;
 use link::{Link, Outgoing};
-use supervisor::{Core, State};
+use state::{Core, State};
 
 /// How long [`RawClient::close`] waits for the closing handshake.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -102,13 +111,13 @@ impl RawClient {
         options: ClientOptions,
     ) -> Result<RawClient, ClientError> {
         let connector: Arc<dyn Connector> = Arc::new(connector);
-        let (events_tx, events_rx) = mpsc::channel(options.event_buffer.max(1));
-        let core = Arc::new(Core::new(options, events_rx));
-        let task = link::establish(&core, &*connector, &events_tx).await?;
+        let (events, source) = events::channel(options.event_buffer);
+        let core = Arc::new(Core::new(options, source));
+        let task = supervisor::establish(&core, &*connector, &events).await?;
         tokio::spawn(supervisor::supervise(
             Arc::clone(&core),
             connector,
-            events_tx,
+            events,
             task,
         ));
         Ok(RawClient {
@@ -219,7 +228,7 @@ impl RawClient {
             .open_link(deadline, &format!("sending `{event}`"))
             .await?;
         self.check_size(&link, &frame, event, id)?;
-        write(&link, frame).await
+        write(&link, |written| Outgoing::Text { frame, written }).await
     }
 
     /// Sends `text` verbatim as one text frame (for tests of malformed
@@ -227,7 +236,26 @@ impl RawClient {
     pub async fn send_text(&self, text: impl Into<String>) -> Result<(), ClientError> {
         let deadline = tokio::time::Instant::now() + self.core().options.request_timeout;
         let link = self.core().open_link(deadline, "sending a frame").await?;
-        write(&link, Frame::from(text.into())).await
+        write(&link, |written| Outgoing::Text {
+            frame: Frame::from(text.into()),
+            written,
+        })
+        .await
+    }
+
+    /// Sends `bytes` verbatim as one binary frame; returns once it is
+    /// written. The protocol accepts a binary frame holding a UTF-8 JSON
+    /// envelope like a text frame (and answers anything else in one with a
+    /// `VALIDATION_ERROR`); replies arrive on the event stream. Like
+    /// [`RawClient::send_text`], the size is not checked.
+    pub async fn send_binary(&self, bytes: impl Into<bytes::Bytes>) -> Result<(), ClientError> {
+        let deadline = tokio::time::Instant::now() + self.core().options.request_timeout;
+        let link = self.core().open_link(deadline, "sending a frame").await?;
+        write(&link, |written| Outgoing::Binary {
+            bytes: bytes.into(),
+            written,
+        })
+        .await
     }
 
     /// Offers a new JWT (`__refresh_auth__`). On success returns the new
@@ -236,11 +264,11 @@ impl RawClient {
     /// stays in force.
     pub async fn refresh_auth(&self, token: &str) -> Result<Option<Duration>, ClientError> {
         let reply = self
-            .request(system::REFRESH_AUTH, &json!({ "token": token }))
+            .request(Wire::RefreshAuth.name(), &json!({ "token": token }))
             .await?;
-        if reply.event != system::REFRESH_AUTH {
+        if reply.event != Wire::RefreshAuth.name() {
             return Err(ClientError::UnexpectedReply {
-                expected: format!("`{}`", system::REFRESH_AUTH),
+                expected: format!("`{}`", Wire::RefreshAuth.name()),
                 got: reply.event,
             });
         }
@@ -254,12 +282,7 @@ impl RawClient {
     /// and lag notices. `None` once the client is closed for good and the
     /// stream is drained.
     pub async fn next_event(&self) -> Option<Incoming> {
-        let mut rx = self.core().events_rx.lock().await;
-        let lagged = self.core().take_lagged();
-        if lagged > 0 {
-            return Some(Incoming::Lagged(lagged));
-        }
-        rx.recv().await
+        self.core().next_event().await
     }
 
     /// The event stream as a [`Stream`] (see [`RawClient::next_event`]).
@@ -362,13 +385,14 @@ fn encode<P: Serialize + ?Sized>(
     envelope::encode(event, payload, id).map_err(|e| ClientError::Encode(e.to_string()))
 }
 
-/// Queues `frame` on `link` and waits until it is written.
-async fn write(link: &Link, frame: Frame) -> Result<(), ClientError> {
+/// Queues the frame `command` builds on `link` and waits until it is
+/// written.
+async fn write(
+    link: &Link,
+    command: impl FnOnce(Option<link::Written>) -> Outgoing,
+) -> Result<(), ClientError> {
     let (tx, rx) = oneshot::channel();
-    let command = Outgoing::Text {
-        frame,
-        written: Some(tx),
-    };
+    let command = command(Some(tx));
     if link.out.send(command).await.is_err() {
         return Err(ClientError::closed(None, "the connection closed"));
     }

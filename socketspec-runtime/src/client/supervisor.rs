@@ -1,137 +1,40 @@
-//! The client's shared state ([`Core`]) and the supervisor task that watches
-//! the current link and, when reconnection is on, replaces it with backoff.
+//! Opening links for a client ([`establish`]) and the supervisor task that
+//! watches the current link and, when reconnection is on, replaces it with
+//! backoff.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::error::ClientError;
-use super::link::{self, Link, Outgoing};
+use super::events::EventSink;
+use super::link;
 use super::message::{CloseInfo, Incoming, ServerMessage};
-use super::options::ClientOptions;
-use super::transport::{Connector, Handshake};
-use crate::close::code;
-use crate::envelope::system;
+use super::state::{Core, State};
+use super::transport::Connector;
 use crate::error::ErrorCode;
+use socketspec_protocol::CloseCode;
+use socketspec_protocol::SystemEvent;
 
-/// Where the client's connection stands.
-#[derive(Clone)]
-pub(crate) enum State {
-    /// Connected; requests go to this link.
-    Open(Arc<Link>),
-    /// Between connections; requests wait (within their timeout).
-    Reconnecting,
-    /// For good.
-    Closed(CloseInfo),
-}
-
-/// What every handle of one client shares with its background tasks.
-pub(crate) struct Core {
-    pub(crate) options: ClientOptions,
-    /// The JWT in force (the configured one, or the last refreshed one).
-    jwt: Mutex<Option<String>>,
-    pub(crate) state: watch::Sender<State>,
-    pub(crate) events_rx: tokio::sync::Mutex<mpsc::Receiver<Incoming>>,
-    lagged: AtomicU64,
-    next_id: AtomicU64,
-    /// Flips to `true` when the client closes (or its last handle drops).
-    stop: watch::Sender<bool>,
-}
-
-impl Core {
-    pub(crate) fn new(options: ClientOptions, events_rx: mpsc::Receiver<Incoming>) -> Self {
-        Core {
-            jwt: Mutex::new(options.jwt.clone()),
-            options,
-            state: watch::Sender::new(State::Reconnecting),
-            events_rx: tokio::sync::Mutex::new(events_rx),
-            lagged: AtomicU64::new(0),
-            next_id: AtomicU64::new(1),
-            stop: watch::Sender::new(false),
-        }
-    }
-
-    /// A fresh request id.
-    pub(crate) fn fresh_id(&self) -> String {
-        format!("r{}", self.next_id.fetch_add(1, Ordering::Relaxed))
-    }
-
-    pub(crate) fn handshake(&self) -> Result<Handshake, ClientError> {
-        let jwt = self.jwt.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(Handshake {
-            headers: self.options.handshake_headers(jwt.as_deref())?,
-        })
-    }
-
-    pub(crate) fn set_jwt(&self, token: &str) {
-        *self.jwt.lock().unwrap_or_else(PoisonError::into_inner) = Some(token.to_owned());
-    }
-
-    /// Queues an item for the event stream; never blocks the reader. When
-    /// the buffer is full the item is dropped and counted.
-    pub(crate) fn push_event(&self, events: &mpsc::Sender<Incoming>, item: Incoming) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = events.try_send(item) {
-            self.lagged.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Messages dropped since the last call.
-    pub(crate) fn take_lagged(&self) -> u64 {
-        self.lagged.swap(0, Ordering::Relaxed)
-    }
-
-    pub(crate) fn is_stopping(&self) -> bool {
-        *self.stop.borrow()
-    }
-
-    /// Closes the client for good: no reconnection, and the current link
-    /// starts the closing handshake with `code` and `reason`. Returns the
-    /// link when its outbound queue was full, so that an async caller can
-    /// wait to queue the close.
-    pub(crate) fn request_stop(&self, close_code: u16, reason: &str) -> Option<Arc<Link>> {
-        self.stop.send_replace(true);
-        let State::Open(link) = &*self.state.borrow() else {
-            return None;
-        };
-        let close = Outgoing::Close {
-            code: close_code,
-            reason: reason.to_owned(),
-        };
-        match link.out.try_send(close) {
-            Err(mpsc::error::TrySendError::Full(_)) => Some(Arc::clone(link)),
-            _ => None,
-        }
-    }
-
-    /// The open link, waiting through a reconnect until `deadline`.
-    pub(crate) async fn open_link(
-        &self,
-        deadline: tokio::time::Instant,
-        what: &str,
-    ) -> Result<Arc<Link>, ClientError> {
-        let mut rx = self.state.subscribe();
-        loop {
-            match &*rx.borrow_and_update() {
-                State::Open(link) => return Ok(Arc::clone(link)),
-                State::Closed(info) => {
-                    return Err(ClientError::closed(info.code, info.reason.clone()));
-                }
-                State::Reconnecting => {}
-            }
-            match tokio::time::timeout_at(deadline, rx.changed()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => return Err(ClientError::closed(None, "the client is gone")),
-                Err(_) => {
-                    return Err(ClientError::Timeout {
-                        what: format!("{what} (waiting to reconnect)"),
-                        after: self.options.request_timeout,
-                    });
-                }
-            }
-        }
-    }
+/// Opens a connection and waits for `__connect__`; on success the link
+/// becomes the client's open link, its tasks run, and the returned handle
+/// resolves with how it ended.
+pub(crate) async fn establish(
+    core: &Core,
+    connector: &dyn Connector,
+    events: &EventSink,
+) -> Result<JoinHandle<CloseInfo>, ClientError> {
+    let handshake = core.handshake()?;
+    let link::Opened {
+        link,
+        connect,
+        tasks,
+    } = link::open(connector, &handshake, core.options.connect_timeout).await?;
+    // Open before the stream shows `__connect__`, so that a reader of the
+    // stream sees the new connection in `connect_info`.
+    core.state.send_replace(State::Open(Arc::clone(&link)));
+    events.push(Incoming::Message(connect));
+    Ok(tasks.start(link, events.clone(), core.options.auto_pong))
 }
 
 /// Watches the current link; when it ends, reports the close on the event
@@ -140,10 +43,10 @@ impl Core {
 pub(crate) async fn supervise(
     core: Arc<Core>,
     connector: Arc<dyn Connector>,
-    events: mpsc::Sender<Incoming>,
+    events: EventSink,
     mut task: JoinHandle<CloseInfo>,
 ) {
-    let mut stop = core.stop.subscribe();
+    let mut stop = core.stop_signal();
     loop {
         let mut info = (&mut task).await.unwrap_or_else(|e| CloseInfo {
             code: None,
@@ -151,16 +54,18 @@ pub(crate) async fn supervise(
             reconnecting: false,
         });
         let policy = match core.options.reconnect {
-            Some(policy) if !core.is_stopping() && info.code != Some(code::AUTH) => policy,
+            Some(policy) if !core.is_stopping() && info.code != Some(CloseCode::Auth.as_u16()) => {
+                policy
+            }
             _ => {
-                core.push_event(&events, Incoming::Closed(info.clone()));
+                events.push(Incoming::Closed(info.clone()));
                 core.state.send_replace(State::Closed(info));
                 return;
             }
         };
         info.reconnecting = true;
         core.state.send_replace(State::Reconnecting);
-        core.push_event(&events, Incoming::Closed(info.clone()));
+        events.push(Incoming::Closed(info.clone()));
         let mut attempt: u32 = 0;
         loop {
             tokio::select! {
@@ -168,25 +73,25 @@ pub(crate) async fn supervise(
                 _ = stop.wait_for(|s| *s) => return give_up(&core, &events, "closed by the client".to_owned()),
             }
             let attempt_result = tokio::select! {
-                r = link::establish(&core, &*connector, &events) => r,
+                r = establish(&core, &*connector, &events) => r,
                 _ = stop.wait_for(|s| *s) => return give_up(&core, &events, "closed by the client".to_owned()),
             };
             match attempt_result {
                 Ok(next_task) => {
                     // A stop that raced the attempt closes the new link too.
                     if core.is_stopping() {
-                        let _ = core.request_stop(code::NORMAL, "client_close");
+                        let _ = core.request_stop(CloseCode::Normal.as_u16(), "client_close");
                     }
                     task = next_task;
                     break;
                 }
                 Err(ClientError::Server(e)) if e.code == ErrorCode::AuthError => {
                     let error = ServerMessage {
-                        event: system::ERROR.to_owned(),
+                        event: SystemEvent::Error.name().to_owned(),
                         payload: e.to_payload(),
                         id: None,
                     };
-                    core.push_event(&events, Incoming::Message(error));
+                    events.push(Incoming::Message(error));
                     return give_up(&core, &events, format!("reconnecting was refused: {e}"));
                 }
                 Err(e) => {
@@ -205,12 +110,12 @@ pub(crate) async fn supervise(
     }
 }
 
-fn give_up(core: &Core, events: &mpsc::Sender<Incoming>, reason: String) {
+fn give_up(core: &Core, events: &EventSink, reason: String) {
     let info = CloseInfo {
         code: None,
         reason,
         reconnecting: false,
     };
-    core.push_event(events, Incoming::Closed(info.clone()));
+    events.push(Incoming::Closed(info.clone()));
     core.state.send_replace(State::Closed(info));
 }

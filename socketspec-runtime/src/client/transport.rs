@@ -3,18 +3,13 @@
 //! each connection attempt, so reconnection works the same over TCP
 //! ([`UrlConnector`]) and in-process (`testing::InProcessConnector`).
 
-use std::future::Future;
-use std::pin::Pin;
-
 use futures_util::{Sink, Stream};
 use http::HeaderMap;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::error::ClientError;
-
-/// A boxed future, as the object-safe [`Connector`] returns.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use crate::future::BoxFuture;
 
 /// A WebSocket the client core can drive: a stream of incoming messages and
 /// a sink for outgoing ones. Every `tokio_tungstenite::WebSocketStream<S>`

@@ -3,9 +3,9 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
-use socketspec_runtime::{App, AppMeta, Call, EventMeta, Result, SessionConfig};
+use socketspec_runtime::meta::{AppMeta, EventMeta};
+use socketspec_runtime::{App, Call, Hooks, Result};
 
 /// Replies to `echo` with `echo_reply` carrying the same payload.
 pub struct Echo;
@@ -24,15 +24,23 @@ static META: AppMeta = AppMeta {
     namespace: "/",
     events: &EVENTS,
     rooms: &[],
-    spec_json: "{}",
-    docs_html: "",
-    asyncapi_json: "{}",
+    spec_json: None,
+    docs_html: None,
+    asyncapi_json: None,
     schema_defs: "",
 };
 
+impl Hooks for Echo {}
+
 impl App for Echo {
+    type Hooks = Self;
+
     fn meta(&self) -> &'static AppMeta {
         &META
+    }
+
+    fn hooks(&self) -> &Self {
+        self
     }
 
     // Not `async fn`: the future must be 'static, free of the borrow of `this`.
@@ -41,18 +49,12 @@ impl App for Echo {
         _this: &Arc<Self>,
         call: Call,
     ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
-        async move { call.context().emit_raw("echo_reply", call.payload()).await }
+        async move { socketspec_runtime::__private::emit(&call.context(), "echo_reply", call.payload()) }
     }
 }
 
 /// A session with every timer off.
 #[allow(dead_code)] // not every test binary uses it
-pub fn timers_off() -> SessionConfig {
-    SessionConfig {
-        heartbeat_interval: Duration::ZERO,
-        heartbeat_timeout: Duration::ZERO,
-        idle_timeout: Duration::ZERO,
-        max_duration: Duration::ZERO,
-        ..SessionConfig::default()
-    }
+pub fn timers_off() -> socketspec_runtime::config::SessionConfig {
+    socketspec_runtime::config::SessionConfig::without_timers()
 }

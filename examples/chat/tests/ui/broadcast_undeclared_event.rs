@@ -5,6 +5,8 @@ include!("gen/chat.rs");
 
 struct Chat;
 
+impl socketspec_runtime::Hooks for Chat {}
+
 impl chat::Handler for Chat {
     async fn join_room(&self, _cx: chat::JoinRoomCx<'_>, _p: chat::JoinRoom) -> Result<()> {
         Ok(())

@@ -5,6 +5,8 @@ include!("gen/chat.rs");
 
 struct Chat;
 
+impl socketspec_runtime::Hooks for Chat {}
+
 impl chat::Handler for Chat {
     async fn join_room(&self, _cx: chat::JoinRoomCx<'_>, _p: chat::JoinRoom) -> Result<()> {
         Ok(())
@@ -19,7 +21,7 @@ impl chat::Handler for Chat {
         Ok(())
     }
     async fn echo(&self, cx: chat::EchoCx<'_>, p: chat::Echo) -> Result<()> {
-        cx.emit_echo_reply(chat::EchoReply { seq: p.seq, data: p.data, extra: Default::default() }).await
+        cx.emit_echo_reply(chat::EchoReply { seq: p.seq, data: p.data, extra: Default::default() })
     }
     async fn slow_echo(&self, _cx: chat::SlowEchoCx<'_>, _p: chat::SlowEcho) -> Result<()> {
         Ok(())

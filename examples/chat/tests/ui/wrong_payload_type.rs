@@ -5,6 +5,8 @@ include!("gen/chat.rs");
 
 struct Chat;
 
+impl socketspec_runtime::Hooks for Chat {}
+
 impl chat::Handler for Chat {
     async fn join_room(&self, _cx: chat::JoinRoomCx<'_>, _p: chat::JoinRoom) -> Result<()> {
         Ok(())
@@ -20,7 +22,7 @@ impl chat::Handler for Chat {
     }
     async fn echo(&self, cx: chat::EchoCx<'_>, p: chat::Echo) -> Result<()> {
         let _ = p;
-        cx.emit_echo_reply(chat::RoomLeft { room: "r".into(), extra: Default::default() }).await
+        cx.emit_echo_reply(chat::RoomLeft { room: "r".into(), extra: Default::default() })
     }
     async fn slow_echo(&self, _cx: chat::SlowEchoCx<'_>, _p: chat::SlowEcho) -> Result<()> {
         Ok(())

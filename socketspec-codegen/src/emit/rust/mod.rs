@@ -7,9 +7,11 @@
 //! `server` (handler trait, contexts, service), `rooms` (room helpers),
 //! `meta` (the metadata the runtime reads), [`client`] (the typed client).
 
-pub mod client;
+mod client;
 mod examples;
+mod fill_docs;
 mod meta;
+mod push;
 mod rooms;
 mod server;
 mod types;
@@ -19,67 +21,68 @@ use quote::{format_ident, quote};
 use crate::error::Error;
 use crate::model::Model;
 
-pub use meta::Extras;
+pub(crate) use meta::Document;
 
-/// Which halves of the module to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Parts {
-    /// The server side: `Handler`, contexts, `Service`, `META` and the
-    /// documents (needs the runtime's `server` feature).
-    pub server: bool,
+/// What to generate besides the payload types and room helpers, as chosen on
+/// the [`Builder`](crate::Builder).
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    /// The server side: `Handler`, contexts, `Service`, `META` (needs the
+    /// runtime's `server` feature).
+    pub(crate) server: bool,
     /// The typed client, `client::Client` (needs the runtime's `client`
     /// feature).
-    pub client: bool,
+    pub(crate) client: bool,
+    /// `include_str!` the sibling documents (`<module>.docs.html`, ...) as
+    /// constants, and hand them to the runtime through `META`.
+    pub(crate) embed_documents: bool,
+    /// Derives and attributes for the payload types.
+    pub(crate) types: TypeOptions,
 }
 
-impl Default for Parts {
-    fn default() -> Self {
-        Parts {
-            server: true,
-            client: true,
-        }
-    }
+/// Extra derives and attributes for the generated payload types.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TypeOptions {
+    /// Derive paths (`Hash`, `schemars::JsonSchema`) for every type.
+    pub(crate) derives: Vec<String>,
+    /// `(type name or ".", attribute)` pairs; `"."` means every type.
+    pub(crate) attributes: Vec<(String, String)>,
 }
 
-/// Renders the module `pub mod <module> { ... }` as formatted Rust source,
-/// with both the server side and the client.
-pub fn render(model: &Model, module: &str, extras: &Extras) -> Result<String, Error> {
-    render_parts(model, module, extras, Parts::default())
-}
-
-/// Renders the module with only the chosen [`Parts`]; the payload types and
-/// room helpers are always there.
-pub fn render_parts(
-    model: &Model,
-    module: &str,
-    extras: &Extras,
-    parts: Parts,
-) -> Result<String, Error> {
-    let types = types::payload_types(model);
+/// Renders the module `pub mod <module> { ... }` as formatted Rust source
+/// with the parts [`Options`] asks for; the payload types and room helpers
+/// are always there.
+pub(crate) fn render(model: &Model, module: &str, options: &Options) -> Result<String, Error> {
+    let types = types::payload_types(model, &options.types)?;
+    check_attribute_targets(model, &types, &options.types)?;
+    let types = fill_docs::fill_docs(types);
     let check_examples = examples::check_examples(model);
     let module_ident = format_ident!("{}", module);
     let module_doc = module_doc(model);
     let rooms = rooms::rooms_module(model);
-    let server = parts.server.then(|| {
+    let documents = options.embed_documents.then(|| meta::documents(module));
+    let server = options.server.then(|| {
         let handler = server::handler_trait(model);
-        let contexts = model.events.iter().map(|e| server::context(model, e));
+        let contexts = server::contexts(model);
         let service = server::service(model);
-        let meta = meta::meta(model, extras);
+        let push = push::push_api(model);
+        let meta = meta::meta(model, options.embed_documents);
         quote! {
             #handler
-            #(#contexts)*
+            #contexts
             #service
+            #push
             #meta
         }
     });
-    let client = parts.client.then(|| client::client_module(model));
+    let client = options.client.then(|| client::client_module(model));
     let file = quote! {
         #[doc = #module_doc]
-        #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, unused_mut, unused_variables, missing_docs, deprecated, unreachable_patterns, non_camel_case_types)]
         pub mod #module_ident {
             #types
             #check_examples
             #rooms
+            #documents
             #server
             #client
         }
@@ -93,6 +96,63 @@ pub fn render_parts(
         model.file.display()
     );
     Ok(header + &without_control_characters(&prettyplease::unparse(&parsed)))
+}
+
+/// Refuses a `type_attribute` naming no generated type: the type generator
+/// would ignore it silently, and the attribute would be missing with no word
+/// about it.
+fn check_attribute_targets(
+    model: &Model,
+    types: &proc_macro2::TokenStream,
+    options: &TypeOptions,
+) -> Result<(), Error> {
+    let named: Vec<&str> = options
+        .attributes
+        .iter()
+        .map(|(path, _)| path.as_str())
+        .filter(|path| *path != ".")
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let items = syn::parse2::<syn::File>(types.clone())
+        .map_err(|e| Error::Generate {
+            file: model.file.clone(),
+            message: format!("generated payload types do not parse: {e}"),
+        })?
+        .items;
+    let mut types_with_attributes = Vec::new();
+    let mut aliases = Vec::new();
+    for item in &items {
+        match item {
+            syn::Item::Struct(s) => types_with_attributes.push(s.ident.to_string()),
+            syn::Item::Enum(e) => types_with_attributes.push(e.ident.to_string()),
+            syn::Item::Type(t) => aliases.push(t.ident.to_string()),
+            _ => {}
+        }
+    }
+    for path in named {
+        if types_with_attributes.iter().any(|t| t == path) {
+            continue;
+        }
+        let message = if aliases.iter().any(|t| t == path) {
+            format!(
+                "`{path}` is a type alias (a `$defs` entry that is a plain string, number or \
+                 boolean), which takes no attributes"
+            )
+        } else {
+            format!(
+                "{} generates no type named `{path}`; its payload types are: {}",
+                model.file.display(),
+                types_with_attributes.join(", ")
+            )
+        };
+        return Err(Error::Builder {
+            option: format!("type_attribute({path:?}, ..)"),
+            message,
+        });
+    }
+    Ok(())
 }
 
 /// Replaces control characters other than newlines and tabs with spaces.

@@ -1,5 +1,10 @@
-//! The server side of the generated module: the `Handler` trait, one
-//! context type per event, and the `Service` that dispatches to the handler.
+//! The server side of the generated module: the `Handler` trait, the one
+//! generic context `Cx<'a, E>` with each event's emit and broadcast
+//! methods, and the `Service` that hands each decoded payload to the
+//! handler.
+//!
+//! Everything else (decoding, validation, limits, rooms, sessions) lives in
+//! the runtime; this is glue, kept thin.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -8,7 +13,12 @@ use super::rooms::room_fn_name;
 use super::{doc_attr, ident};
 use crate::model::{EventModel, Model};
 
-fn cx_ident(event: &EventModel) -> syn::Ident {
+/// The marker type of `event` (the `E` of its `Cx`).
+fn marker(event: &EventModel) -> syn::Ident {
+    format_ident!("{}", event.type_name)
+}
+
+fn cx_alias(event: &EventModel) -> syn::Ident {
     format_ident!("{}Cx", event.type_name)
 }
 
@@ -16,7 +26,7 @@ pub(super) fn handler_trait(model: &Model) -> TokenStream {
     let methods = model.events.iter().map(|event| {
         let method = ident(&event.method);
         let ty = format_ident!("{}", event.type_name);
-        let cx = cx_ident(event);
+        let cx = cx_alias(event);
         let doc = doc_attr(event.description.as_deref(), &format!(" Handles `{}`.", event.name));
         let extra = handler_notes(model, event);
         let deprecated = event.deprecated.then(|| quote!(#[deprecated(note = "this event is deprecated in the spec")]));
@@ -53,36 +63,12 @@ pub(super) fn handler_trait(model: &Model) -> TokenStream {
         ///
         /// The compiler holds implementations to the spec: each method receives
         /// the event's typed payload and a context that can emit and broadcast
-        /// exactly what the spec declares for it.
-        pub trait Handler: ::core::marker::Send + ::core::marker::Sync + 'static {
+        /// exactly what the spec declares for it. The lifecycle hooks
+        /// (`on_connect`, `on_disconnect`, ...) come from
+        /// [`socketspec_runtime::Hooks`], whose methods all have defaults.
+        pub trait Handler: ::socketspec_runtime::Hooks {
             #(#methods)*
             #(#guards)*
-
-            /// Runs after a connection is established. An error closes it (1011).
-            fn on_connect(&self, conn: &::socketspec_runtime::Connection) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + ::core::marker::Send {
-                let _ = conn;
-                async { Ok(()) }
-            }
-            /// Runs after a connection closes, with the reason.
-            fn on_disconnect(&self, conn: &::socketspec_runtime::Connection, reason: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                let _ = (conn, reason);
-                async {}
-            }
-            /// Runs when a handler returns an error or panics.
-            fn on_error(&self, conn: &::socketspec_runtime::Connection, event: &str, error: &::socketspec_runtime::Error) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                let _ = (conn, event, error);
-                async {}
-            }
-            /// Runs after a connection joins a room.
-            fn on_room_join(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                let _ = (conn, room);
-                async {}
-            }
-            /// Runs after a connection leaves a room (also as it disconnects).
-            fn on_room_leave(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                let _ = (conn, room);
-                async {}
-            }
         }
     }
 }
@@ -116,34 +102,62 @@ fn handler_notes(model: &Model, event: &EventModel) -> TokenStream {
     quote! { #(#[doc = #lines])* }
 }
 
-pub(super) fn context(model: &Model, event: &EventModel) -> TokenStream {
-    let cx = cx_ident(event);
-    let doc = format!(
-        " What the `{}` handler can do: join and leave rooms, and send exactly what the spec declares for this event.",
-        event.name
-    );
-    let blocking = event.executor;
-    let asyncness = if blocking { quote!() } else { quote!(async) };
-    let run = |call: TokenStream| {
-        if blocking {
-            quote!(self.inner.block_on(#call))
-        } else {
-            quote!(#call.await)
+/// The generic context, the per-event marker types and aliases, and each
+/// event's emit and broadcast methods.
+pub(super) fn contexts(model: &Model) -> TokenStream {
+    let markers = model.events.iter().map(|event| {
+        let marker = marker(event);
+        let doc = format!(" The event `{}`.", event.name);
+        quote! { #[doc = #doc] pub enum #marker {} }
+    });
+    let per_event = model.events.iter().map(|event| event_context(model, event));
+    quote! {
+        /// One type per client event: what tells the contexts apart.
+        pub mod events {
+            #(#markers)*
         }
-    };
-    let join = run(quote!(self.inner.join(room)));
-    let leave = run(quote!(self.inner.leave(room)));
+
+        /// What the handler of the event `E` can do: everything of
+        /// [`EventContext`](::socketspec_runtime::EventContext) (the
+        /// connection, its identity, joining and leaving rooms), plus
+        /// exactly the emits and broadcasts the spec declares for `E`.
+        pub struct Cx<'a, E> {
+            inner: ::socketspec_runtime::EventContext<'a>,
+            event: ::core::marker::PhantomData<fn() -> E>,
+        }
+
+        impl<'a, E> Cx<'a, E> {
+            fn new(inner: ::socketspec_runtime::EventContext<'a>) -> Self {
+                Cx { inner, event: ::core::marker::PhantomData }
+            }
+        }
+
+        impl<'a, E> ::core::ops::Deref for Cx<'a, E> {
+            type Target = ::socketspec_runtime::EventContext<'a>;
+            fn deref(&self) -> &Self::Target {
+                &self.inner
+            }
+        }
+
+        #(#per_event)*
+    }
+}
+
+fn event_context(model: &Model, event: &EventModel) -> TokenStream {
+    let marker = marker(event);
+    let alias = cx_alias(event);
+    let alias_doc = format!(" The context of the `{}` handler.", event.name);
+    let blocking = event.executor;
     let emits = event.emits.iter().map(|i| {
         let msg = &model.server_events[*i];
         let method = format_ident!("emit_{}", method_suffix(&msg.name));
         let ty = format_ident!("{}", msg.type_name);
         let name = &msg.name;
-        let doc = format!(" Sends `{name}` to the sender (with the request's `id`).");
-        let call = run(quote!(self.inner.emit_raw(#name, &payload)));
+        let doc = format!(" Sends `{name}` to the sender (with the request's `id`). It is queued, never waited on.");
         quote! {
             #[doc = #doc]
-            pub #asyncness fn #method(&self, payload: #ty) -> ::socketspec_runtime::Result<()> {
-                #call
+            pub fn #method(&self, payload: #ty) -> ::socketspec_runtime::Result<()> {
+                ::socketspec_runtime::__private::emit(&self.inner, #name, &payload)
             }
         }
     });
@@ -157,48 +171,41 @@ pub(super) fn context(model: &Model, event: &EventModel) -> TokenStream {
         let pattern_fn = format_ident!("{}", room_fn_name(room));
         let exclude = b.exclude_sender;
         let to = if exclude { "the other members of" } else { "every member of" };
-        let doc = format!(" Broadcasts `{name}` to {to} `{}`; returns how many members it reached. Fails with `ROOM_NOT_FOUND` when the room does not exist.", room.pattern);
-        let call = run(quote!(self.inner.broadcast_raw(&room, #name, &payload, #exclude)));
-        let room_expr = if params.is_empty() { quote!(rooms::#pattern_fn.to_owned()) } else { quote!(rooms::#pattern_fn(#(#params),*)) };
+        let doc = format!(" Broadcasts `{name}` to {to} `{}`; returns how many members on this node it reached. Fails with `ROOM_NOT_FOUND` when the room does not exist.", room.pattern);
+        let room_expr = if params.is_empty() {
+            quote!(rooms::#pattern_fn)
+        } else {
+            quote!(&rooms::#pattern_fn(#(#params),*))
+        };
+        let send = quote!(::socketspec_runtime::__private::broadcast(&self.inner, #room_expr, #name, &payload, #exclude));
+        if blocking {
+            quote! {
+                #[doc = #doc]
+                pub fn #method(&self, #(#params: &str,)* payload: #ty) -> ::socketspec_runtime::Result<usize> {
+                    self.inner.block_on(#send)
+                }
+            }
+        } else {
+            quote! {
+                #[doc = #doc]
+                pub async fn #method(&self, #(#params: &str,)* payload: #ty) -> ::socketspec_runtime::Result<usize> {
+                    #send.await
+                }
+            }
+        }
+    });
+    let methods: Vec<TokenStream> = emits.chain(broadcasts).collect();
+    let block = (!methods.is_empty()).then(|| {
         quote! {
-            #[doc = #doc]
-            pub #asyncness fn #method(&self, #(#params: &str,)* payload: #ty) -> ::socketspec_runtime::Result<usize> {
-                let room = #room_expr;
-                #call
+            impl Cx<'_, events::#marker> {
+                #(#methods)*
             }
         }
     });
     quote! {
-        #[doc = #doc]
-        pub struct #cx<'a> {
-            inner: ::socketspec_runtime::EventContext<'a>,
-        }
-
-        impl<'a> #cx<'a> {
-            /// The connection that sent the event.
-            pub fn connection(&self) -> &'a ::socketspec_runtime::Connection {
-                self.inner.connection()
-            }
-            /// The connection's identity, when the server authenticates.
-            pub fn identity(&self) -> ::core::option::Option<::std::sync::Arc<::socketspec_runtime::Identity>> {
-                self.inner.identity()
-            }
-            /// The client's correlation id, when it sent one.
-            pub fn request_id(&self) -> ::core::option::Option<&'a str> {
-                self.inner.request_id()
-            }
-            /// Joins `room` (full name, e.g. from [`rooms`]), running its guard;
-            /// returns the member count after the join.
-            pub #asyncness fn join(&self, room: &str) -> ::socketspec_runtime::Result<usize> {
-                #join
-            }
-            /// Leaves `room`; returns the member count after the leave.
-            pub #asyncness fn leave(&self, room: &str) -> ::socketspec_runtime::Result<usize> {
-                #leave
-            }
-            #(#emits)*
-            #(#broadcasts)*
-        }
+        #[doc = #alias_doc]
+        pub type #alias<'a> = Cx<'a, events::#marker>;
+        #block
     }
 }
 
@@ -209,39 +216,55 @@ fn method_suffix(event: &str) -> String {
 }
 
 pub(super) fn service(model: &Model) -> TokenStream {
-    let arms = model.events.iter().enumerate().map(|(index, event)| {
+    let arms = model.events.iter().map(|event| {
+        let name = &event.name;
         let method = ident(&event.method);
         let ty = format_ident!("{}", event.type_name);
-        let cx = cx_ident(event);
         if event.executor {
             quote! {
-                #index => {
+                #name => {
                     let payload: #ty = call.decode()?;
-                    call.run_blocking(move |inner| this.handler.#method(#cx { inner }, payload)).await
+                    call.run_blocking(move |inner| this.handler.#method(Cx::new(inner), payload)).await
                 }
             }
         } else {
             quote! {
-                #index => {
+                #name => {
                     let payload: #ty = call.decode()?;
-                    this.handler.#method(#cx { inner: call.context() }, payload).await
+                    this.handler.#method(Cx::new(call.context()), payload).await
                 }
             }
         }
     });
-    let guard_arms = model
-        .rooms
+    let guard_arms = model.rooms.iter().filter(|r| r.guarded).map(|room| {
+        let pattern = &room.pattern;
+        let method = format_ident!("guard_{}", room.ident);
+        let params = room
+            .params
+            .iter()
+            .map(|p| quote!(room.param(#p).unwrap_or_default()));
+        quote! { #pattern => self.handler.#method(conn, #(#params),*).await, }
+    });
+    let any_guard = model.rooms.iter().any(|r| r.guarded);
+    let guard = any_guard.then(|| {
+        quote! {
+            async fn guard(
+                &self,
+                conn: &::socketspec_runtime::Connection,
+                room: &::socketspec_runtime::RoomMatch<'_>,
+            ) -> bool {
+                match room.pattern {
+                    #(#guard_arms)*
+                    _ => true,
+                }
+            }
+        }
+    });
+    let deprecated = model
+        .events
         .iter()
-        .enumerate()
-        .filter(|(_, r)| r.guarded)
-        .map(|(index, room)| {
-            let method = format_ident!("guard_{}", room.ident);
-            let params = room
-                .params
-                .iter()
-                .map(|p| quote!(room.param(#p).unwrap_or_default()));
-            quote! { #index => self.handler.#method(conn, #(#params),*).await, }
-        });
+        .any(|e| e.deprecated)
+        .then(|| quote!(#[allow(deprecated)]));
     quote! {
         /// Wraps a [`Handler`] so the runtime can serve it.
         pub struct Service<H> {
@@ -261,18 +284,24 @@ pub(super) fn service(model: &Model) -> TokenStream {
         }
 
         impl<H: Handler> ::socketspec_runtime::App for Service<H> {
-            fn meta(&self) -> &'static ::socketspec_runtime::AppMeta {
+            type Hooks = H;
+
+            fn meta(&self) -> &'static ::socketspec_runtime::meta::AppMeta {
                 &META
             }
 
-            #[allow(deprecated)]
+            fn hooks(&self) -> &H {
+                &self.handler
+            }
+
+            #deprecated
             fn dispatch(
                 this: &::std::sync::Arc<Self>,
                 mut call: ::socketspec_runtime::Call,
             ) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + ::core::marker::Send + 'static + use<H> {
                 let this = ::std::sync::Arc::clone(this);
                 async move {
-                    match call.event_index() {
+                    match call.event() {
                         #(#arms)*
                         _ => Err(::socketspec_runtime::Error::new(
                             ::socketspec_runtime::ErrorCode::UnknownEvent,
@@ -282,36 +311,7 @@ pub(super) fn service(model: &Model) -> TokenStream {
                 }
             }
 
-            fn guard(
-                &self,
-                conn: &::socketspec_runtime::Connection,
-                room: &::socketspec_runtime::RoomMatch<'_>,
-            ) -> impl ::core::future::Future<Output = bool> + ::core::marker::Send {
-                async move {
-                    // Unused when the spec guards no room.
-                    let _ = conn;
-                    match room.pattern_index {
-                        #(#guard_arms)*
-                        _ => true,
-                    }
-                }
-            }
-
-            fn on_connect(&self, conn: &::socketspec_runtime::Connection) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + ::core::marker::Send {
-                self.handler.on_connect(conn)
-            }
-            fn on_disconnect(&self, conn: &::socketspec_runtime::Connection, reason: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                self.handler.on_disconnect(conn, reason)
-            }
-            fn on_error(&self, conn: &::socketspec_runtime::Connection, event: &str, error: &::socketspec_runtime::Error) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                self.handler.on_error(conn, event, error)
-            }
-            fn on_room_join(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                self.handler.on_room_join(conn, room)
-            }
-            fn on_room_leave(&self, conn: &::socketspec_runtime::Connection, room: &str) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                self.handler.on_room_leave(conn, room)
-            }
+            #guard
         }
     }
 }

@@ -9,7 +9,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{doc_attr, ident};
+use super::{TypeOptions, doc_attr, ident};
+use crate::error::Error;
 use crate::model::Model;
 use crate::typing::{Field, Item, ItemKind, StructPlan, Ty, TypePlan, Variant};
 
@@ -20,13 +21,71 @@ const INTEGERS: &str = "::socketspec_runtime::__private::payload::de::integers";
 const PRESENT: &str = "::socketspec_runtime::__private::payload::de::present";
 const PRESENT_INTEGERS: &str = "::socketspec_runtime::__private::payload::de::present_integers";
 
-pub(super) fn payload_types(model: &Model) -> TokenStream {
+/// The payload types, with the derives and attributes of `options` (each
+/// derive once per type, after the generator's own).
+pub(super) fn payload_types(model: &Model, options: &TypeOptions) -> Result<TokenStream, Error> {
     let plan = &model.types;
     let items = plan.items.iter().map(|item| render_item(item, plan));
-    quote! {
+    let types = quote! {
         use ::socketspec_runtime::__private::{serde, serde_json};
         #(#items)*
+    };
+    if options.derives.is_empty() && options.attributes.is_empty() {
+        return Ok(types);
     }
+    let mut file = syn::parse2::<syn::File>(types).map_err(|e| Error::Generate {
+        file: model.file.clone(),
+        message: format!("generated payload types do not parse: {e}"),
+    })?;
+    for item in &mut file.items {
+        let (name, attrs) = match item {
+            syn::Item::Struct(s) => (s.ident.to_string(), &mut s.attrs),
+            syn::Item::Enum(e) => (e.ident.to_string(), &mut e.attrs),
+            _ => continue,
+        };
+        add_options(&name, attrs, options);
+    }
+    Ok(quote!(#file))
+}
+
+/// Adds `options`' derives (those the type lacks) and the attributes meant
+/// for the type `name` (or for every type, `"."`).
+fn add_options(name: &str, attrs: &mut Vec<syn::Attribute>, options: &TypeOptions) {
+    let existing: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .filter_map(|a| {
+            a.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            )
+            .ok()
+        })
+        .flatten()
+        .map(|p| last_segment(&p))
+        .collect();
+    let missing: Vec<syn::Path> = options
+        .derives
+        .iter()
+        .filter_map(|d| syn::parse_str::<syn::Path>(d).ok())
+        .filter(|p| !existing.contains(&last_segment(p)))
+        .collect();
+    if !missing.is_empty() {
+        attrs.push(syn::parse_quote!(#[derive(#(#missing),*)]));
+    }
+    for (path, attribute) in &options.attributes {
+        if path == "." || path == name {
+            let parsed = syn::parse::Parser::parse_str(syn::Attribute::parse_outer, attribute);
+            attrs.extend(parsed.unwrap_or_default());
+        }
+    }
+}
+
+/// `serde::Serialize` -> `Serialize`: derives compare by their last segment.
+fn last_segment(path: &syn::Path) -> String {
+    path.segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
 }
 
 /// The Rust spelling of a type.

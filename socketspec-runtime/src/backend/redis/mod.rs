@@ -1,0 +1,420 @@
+//! The Redis backend: rooms and broadcasts across nodes.
+//!
+//! Layout, under a configurable key prefix `P`:
+//! - `P:node:<node id>`: a liveness key with a TTL, refreshed by the node;
+//! - `P:room:<room>`: a hash `node id -> local member count`; counting skips
+//!   (and removes) the entries of nodes whose liveness key expired, so a
+//!   crashed node's members leave the counts within `key_ttl`;
+//! - `P:broadcast`: one pub/sub channel for every broadcast; each node
+//!   delivers to its own members and ignores what it published itself (it
+//!   delivered those locally already), so every member gets a broadcast once.
+//!
+//! One command connection (redis' `ConnectionManager`, which reconnects by
+//! itself) and one pub/sub connection per node, whatever the number of rooms
+//! or clients. When Redis goes away the node keeps serving local work, marks
+//! itself unhealthy, reconnects with backoff, resubscribes and re-registers
+//! its memberships; broadcasts that cannot be published fail with an error
+//! to their sender.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::{OnceCell, watch};
+
+use super::{BackendAdapter, BackendError, Inbox};
+use crate::frame::Frame;
+
+/// How to reach Redis and name the keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisConfig {
+    /// `redis://host:port/db`.
+    pub url: String,
+    /// Every key and channel starts with this prefix (several apps, or test
+    /// runs, can share one Redis).
+    pub key_prefix: String,
+    /// How long one Redis command may take before it counts as failed.
+    pub command_timeout: Duration,
+    /// How long a crashed node's memberships survive (its liveness key's
+    /// TTL; the node refreshes it every third of that).
+    pub key_ttl: Duration,
+}
+
+impl RedisConfig {
+    /// `url` with the prefix `socketspec`, a 2 s command timeout and a
+    /// 30 s key TTL.
+    pub fn new(url: impl Into<String>) -> Self {
+        RedisConfig {
+            url: url.into(),
+            key_prefix: "socketspec".to_owned(),
+            command_timeout: Duration::from_secs(2),
+            key_ttl: Duration::from_secs(30),
+        }
+    }
+
+    /// Sets the key prefix.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
+    }
+
+    /// Sets how long a crashed node's memberships survive.
+    pub fn key_ttl(mut self, ttl: Duration) -> Self {
+        self.key_ttl = ttl;
+        self
+    }
+}
+
+/// Sets this node's count for a room (0 removes it), then returns the count
+/// over live nodes, dropping the entries of dead ones.
+const COUNT_SCRIPT: &str = r#"
+if ARGV[2] ~= '' then
+  if ARGV[3] == '0' then
+    redis.call('HDEL', KEYS[1], ARGV[2])
+  else
+    redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+  end
+end
+local fields = redis.call('HGETALL', KEYS[1])
+local total = 0
+for i = 1, #fields, 2 do
+  if redis.call('EXISTS', ARGV[1] .. fields[i]) == 1 then
+    total = total + tonumber(fields[i + 1])
+  else
+    redis.call('HDEL', KEYS[1], fields[i])
+  end
+end
+return total
+"#;
+
+/// The Redis backend adapter.
+pub struct RedisBackend {
+    config: RedisConfig,
+    /// The liveness key's TTL.
+    key_ttl: Duration,
+    node_id: String,
+    client: redis::Client,
+    commands: OnceCell<ConnectionManager>,
+    script: redis::Script,
+    /// This node's member count per room, re-registered after an outage.
+    local: Mutex<HashMap<String, usize>>,
+    pubsub_up: Arc<AtomicBool>,
+    commands_up: Arc<AtomicBool>,
+    stop: watch::Sender<bool>,
+}
+
+impl RedisBackend {
+    /// An adapter for `config`; nothing connects until the server starts it.
+    pub fn new(config: RedisConfig) -> Result<Self, BackendError> {
+        let key_ttl = config.key_ttl;
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| BackendError(format!("invalid Redis URL `{}`: {e}", config.url)))?;
+        Ok(RedisBackend {
+            config,
+            key_ttl,
+            node_id: uuid::Uuid::new_v4().to_string(),
+            client,
+            commands: OnceCell::new(),
+            script: redis::Script::new(COUNT_SCRIPT),
+            local: Mutex::new(HashMap::new()),
+            pubsub_up: Arc::new(AtomicBool::new(false)),
+            commands_up: Arc::new(AtomicBool::new(false)),
+            stop: watch::Sender::new(false),
+        })
+    }
+
+    /// This node's id (a UUID).
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    fn key(&self, kind: &str, name: &str) -> String {
+        format!("{}:{kind}:{name}", self.config.key_prefix)
+    }
+
+    fn channel(&self) -> String {
+        format!("{}:broadcast", self.config.key_prefix)
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, BackendError> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.config.command_timeout))
+            .set_response_timeout(Some(self.config.command_timeout))
+            .set_number_of_retries(1);
+        self.commands
+            .get_or_try_init(|| async {
+                let fut = self.client.get_connection_manager_with_config(config);
+                match tokio::time::timeout(self.config.command_timeout, fut).await {
+                    Ok(Ok(manager)) => Ok(manager),
+                    Ok(Err(e)) => Err(BackendError(e.to_string())),
+                    Err(_) => Err(BackendError("timed out connecting to Redis".to_owned())),
+                }
+            })
+            .await
+            .cloned()
+    }
+
+    /// Runs one command, keeping the health flag current.
+    async fn run<T: redis::FromRedisValue + Send>(
+        &self,
+        cmd: RedisCall<'_>,
+    ) -> Result<T, BackendError> {
+        let mut conn = self
+            .connection()
+            .await
+            .inspect_err(|_| self.commands_up.store(false, Ordering::Release))?;
+        let fut = async {
+            match cmd {
+                RedisCall::Cmd(cmd) => cmd.query_async::<T>(&mut conn).await,
+                RedisCall::Script(inv) => inv.invoke_async::<T>(&mut conn).await,
+            }
+        };
+        let result = match tokio::time::timeout(self.config.command_timeout, fut).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(BackendError(e.to_string())),
+            Err(_) => Err(BackendError("Redis did not answer in time".to_owned())),
+        };
+        self.commands_up.store(result.is_ok(), Ordering::Release);
+        result
+    }
+
+    async fn count(&self, room: &str, set_local: Option<usize>) -> Result<usize, BackendError> {
+        let key = self.key("room", room);
+        let node_prefix = self.key("node", "");
+        let mut invocation = self.script.key(key);
+        invocation.arg(node_prefix);
+        match set_local {
+            Some(n) => invocation.arg(&self.node_id).arg(n),
+            None => invocation.arg("").arg(0),
+        };
+        let total: i64 = self.run(RedisCall::Script(&invocation)).await?;
+        Ok(usize::try_from(total).unwrap_or(0))
+    }
+
+    async fn refresh_liveness(&self) -> Result<(), BackendError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key("node", &self.node_id))
+            .arg(1)
+            .arg("PX")
+            .arg(
+                u64::try_from(self.key_ttl.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
+            );
+        self.run::<()>(RedisCall::Cmd(&cmd)).await
+    }
+
+    /// Registers every local membership again (after an outage).
+    async fn reregister(&self) -> Result<(), BackendError> {
+        self.refresh_liveness().await?;
+        let rooms: Vec<(String, usize)> = self
+            .local
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        for (room, count) in rooms {
+            self.count(&room, Some(count)).await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the pub/sub subscription up, reconnecting with backoff.
+    async fn subscriber(self: Arc<Self>, inbox: Inbox) {
+        let mut stop = self.stop.subscribe();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match self.client.get_async_pubsub().await {
+                Ok(mut pubsub) => {
+                    if pubsub.subscribe(self.channel()).await.is_ok() {
+                        self.pubsub_up.store(true, Ordering::Release);
+                        backoff = Duration::from_millis(100);
+                        if let Err(e) = self.reregister().await {
+                            tracing::warn!(error = %e, "re-registering memberships failed");
+                        }
+                        let mut messages = pubsub.on_message();
+                        loop {
+                            tokio::select! {
+                                message = messages.next() => match message {
+                                    Some(message) => self.receive(&inbox, message.get_payload_bytes()),
+                                    None => break,
+                                },
+                                _ = stop.changed() => return,
+                            }
+                        }
+                    }
+                    self.pubsub_up.store(false, Ordering::Release);
+                    tracing::warn!("Redis pub/sub connection lost; reconnecting");
+                }
+                Err(e) => {
+                    self.pubsub_up.store(false, Ordering::Release);
+                    tracing::warn!(error = %e, "cannot reach Redis; retrying in {backoff:?}");
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                _ = stop.changed() => return,
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Refreshes the liveness key every third of its TTL.
+    async fn heartbeat(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        let period = (self.key_ttl / 3).max(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(period) => {}
+                _ = stop.changed() => return,
+            }
+            if let Err(e) = self.refresh_liveness().await {
+                tracing::warn!(error = %e, "refreshing the node's liveness key failed");
+            }
+        }
+    }
+
+    fn receive(&self, inbox: &Inbox, bytes: &[u8]) {
+        let Some(message) = wire::decode(bytes) else {
+            tracing::warn!("ignoring a malformed broadcast from Redis");
+            return;
+        };
+        if message.node == self.node_id {
+            return;
+        }
+        match std::str::from_utf8(message.frame) {
+            Ok(text) => inbox.deliver(message.room, message.except, Frame::from(text.to_owned())),
+            Err(_) => tracing::warn!("ignoring a broadcast that is not UTF-8"),
+        }
+    }
+}
+
+enum RedisCall<'a> {
+    Cmd(&'a redis::Cmd),
+    Script(&'a redis::ScriptInvocation<'a>),
+}
+
+impl BackendAdapter for Arc<RedisBackend> {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn start(&self, inbox: Inbox) -> Result<(), BackendError> {
+        // Fail fast on a wrong URL or an unreachable Redis at start-up;
+        // later outages are survived.
+        self.refresh_liveness().await?;
+        tokio::spawn(Arc::clone(self).subscriber(inbox));
+        tokio::spawn(Arc::clone(self).heartbeat());
+        Ok(())
+    }
+
+    async fn set_local_members(
+        &self,
+        room: &str,
+        local_members: usize,
+    ) -> Result<usize, BackendError> {
+        {
+            let mut local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
+            if local_members == 0 {
+                local.remove(room);
+            } else {
+                local.insert(room.to_owned(), local_members);
+            }
+        }
+        self.count(room, Some(local_members)).await
+    }
+
+    async fn member_count(&self, room: &str) -> Result<usize, BackendError> {
+        self.count(room, None).await
+    }
+
+    async fn publish(
+        &self,
+        room: &str,
+        except: Option<&str>,
+        frame: &Frame,
+    ) -> Result<(), BackendError> {
+        if !self.pubsub_up.load(Ordering::Acquire) {
+            return Err(BackendError(
+                "not connected to Redis; the broadcast was not sent".to_owned(),
+            ));
+        }
+        let payload = wire::encode(&self.node_id, room, except, frame.as_bytes());
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(self.channel()).arg(payload);
+        self.run::<i64>(RedisCall::Cmd(&cmd)).await.map(|_| ())
+    }
+
+    async fn rooms(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        let key_prefix = self.key("room", "");
+        let mut cursor: u64 = 0;
+        let mut rooms = Vec::new();
+        // SCAN in bounded steps: KEYS would block Redis on a big keyspace.
+        loop {
+            let mut cmd = redis::cmd("SCAN");
+            cmd.arg(cursor)
+                .arg("MATCH")
+                .arg(format!(
+                    "{}*",
+                    glob_escape(&format!("{key_prefix}{prefix}"))
+                ))
+                .arg("COUNT")
+                .arg(500);
+            let (next, keys): (u64, Vec<String>) = self.run(RedisCall::Cmd(&cmd)).await?;
+            rooms.extend(
+                keys.iter()
+                    .filter_map(|k| k.strip_prefix(&key_prefix))
+                    .filter_map(|k| k.strip_prefix(prefix))
+                    .map(str::to_owned),
+            );
+            if next == 0 {
+                return Ok(rooms);
+            }
+            cursor = next;
+        }
+    }
+
+    fn healthy(&self) -> bool {
+        self.pubsub_up.load(Ordering::Acquire) && self.commands_up.load(Ordering::Acquire)
+    }
+
+    async fn shutdown(&self) {
+        {
+            self.stop.send_replace(true);
+            let rooms: Vec<String> = self
+                .local
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .drain()
+                .map(|(k, _)| k)
+                .collect();
+            for room in rooms {
+                let _ = self.count(&room, Some(0)).await;
+            }
+            let mut cmd = redis::cmd("DEL");
+            cmd.arg(self.key("node", &self.node_id));
+            let _ = self.run::<i64>(RedisCall::Cmd(&cmd)).await;
+        }
+    }
+}
+
+/// `text` with Redis glob characters escaped, for a `MATCH` pattern.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+mod wire;
