@@ -65,6 +65,13 @@ impl Validators {
         for (index, event) in meta.events.iter().enumerate() {
             let schema: Value = serde_json::from_str(event.payload_schema)
                 .map_err(|e| fail(event.name, e.to_string()))?;
+            // A self-contained schema (a hand-written `AppMeta`) brings its
+            // own `$defs`: its `#/$defs/Name` must find them in the document.
+            if let Some(own) = schema.get("$defs").and_then(Value::as_object) {
+                for (name, def) in own {
+                    defs.entry(name.clone()).or_insert_with(|| def.clone());
+                }
+            }
             defs.insert(format!("event:{index}"), schema);
         }
         let document = json!({

@@ -48,29 +48,33 @@ pub(super) fn payload_types(model: &Model, options: &TypeOptions) -> Result<Toke
     Ok(quote!(#file))
 }
 
-/// Adds `options`' derives (those the type lacks) and the attributes meant
-/// for the type `name` (or for every type, `"."`).
+/// Adds `options`' derives the type lacks to its one `#[derive(..)]`, and
+/// the attributes meant for the type `name` (or for every type, `"."`).
 fn add_options(name: &str, attrs: &mut Vec<syn::Attribute>, options: &TypeOptions) {
-    let existing: Vec<String> = attrs
-        .iter()
-        .filter(|a| a.path().is_ident("derive"))
-        .filter_map(|a| {
-            a.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            )
-            .ok()
-        })
-        .flatten()
-        .map(|p| last_segment(&p))
-        .collect();
-    let missing: Vec<syn::Path> = options
+    type Paths = syn::punctuated::Punctuated<syn::Path, syn::Token![,]>;
+    let wanted = options
         .derives
         .iter()
-        .filter_map(|d| syn::parse_str::<syn::Path>(d).ok())
-        .filter(|p| !existing.contains(&last_segment(p)))
-        .collect();
-    if !missing.is_empty() {
-        attrs.push(syn::parse_quote!(#[derive(#(#missing),*)]));
+        .filter_map(|d| syn::parse_str::<syn::Path>(d).ok());
+    match attrs.iter_mut().find(|a| a.path().is_ident("derive")) {
+        Some(derive) => {
+            let mut paths = derive
+                .parse_args_with(Paths::parse_terminated)
+                .unwrap_or_default();
+            for path in wanted {
+                let last = last_segment(&path);
+                if !paths.iter().any(|p| last_segment(p) == last) {
+                    paths.push(path);
+                }
+            }
+            *derive = syn::parse_quote!(#[derive(#paths)]);
+        }
+        None => {
+            let paths: Vec<syn::Path> = wanted.collect();
+            if !paths.is_empty() {
+                attrs.insert(0, syn::parse_quote!(#[derive(#(#paths),*)]));
+            }
+        }
     }
     for (path, attribute) in &options.attributes {
         if path == "." || path == name {
