@@ -131,6 +131,8 @@ fn handler(module: &str, model: &Model) -> String {
         /// Sends back what it decoded.
         pub struct Echo;
 
+        impl ::socketspec_runtime::Hooks for Echo {{}}
+
         impl api::Handler for Echo {{
 {methods}        }}
 

@@ -27,6 +27,8 @@ pub(super) fn payload_types(model: &Model, options: &TypeOptions) -> Result<Toke
     let plan = &model.types;
     let items = plan.items.iter().map(|item| render_item(item, plan));
     let types = quote! {
+        // Unused by a spec whose payloads are all plain JSON values.
+        #[allow(unused_imports)]
         use ::socketspec_runtime::__private::{serde, serde_json};
         #(#items)*
     };
