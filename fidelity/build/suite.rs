@@ -95,8 +95,11 @@ pub fn prepare(file: &Path, relative: &str) -> Prepared {
     }
 }
 
+/// One group in a spec: the `$defs` it brings, its event name and the event.
+type Group = (Map<String, Value>, (String, Value));
+
 /// A spec of the given groups (definitions, event name and event).
-fn spec(relative: &str, groups: &[(Map<String, Value>, (String, Value))]) -> String {
+fn spec(relative: &str, groups: &[Group]) -> String {
     let mut defs = Map::new();
     let mut events = Map::new();
     for (group_defs, (name, event)) in groups {
@@ -113,7 +116,7 @@ fn spec(relative: &str, groups: &[(Map<String, Value>, (String, Value))]) -> Str
 }
 
 /// Group `index`'s definitions and event.
-fn wrap(index: usize, schema: &Value) -> (Map<String, Value>, (String, Value)) {
+fn wrap(index: usize, schema: &Value) -> Group {
     let name = format!("g{index}");
     let mut root = schema.clone();
     let mut hoisted: Vec<(String, String, Value)> = Vec::new();

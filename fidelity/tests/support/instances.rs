@@ -65,7 +65,7 @@ impl<'a> Generator<'a> {
             Value::Object(_) => {
                 let mut parts = Vec::new();
                 self.parts(schema, 0, &mut parts);
-                self.from_parts(&parts, depth)
+                self.value_of_parts(&parts, depth)
             }
             _ => Value::Null,
         }
@@ -113,7 +113,7 @@ impl<'a> Generator<'a> {
         }
     }
 
-    fn from_parts(&mut self, parts: &[&'a Map<String, Value>], depth: usize) -> Value {
+    fn value_of_parts(&mut self, parts: &[&'a Map<String, Value>], depth: usize) -> Value {
         if let Some(value) = parts.iter().find_map(|p| p.get("const")) {
             return value.clone();
         }

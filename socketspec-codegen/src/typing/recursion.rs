@@ -9,19 +9,18 @@ use super::{Item, ItemKind, Ty};
 /// Turns aliases on a cycle into newtypes and boxes every direct
 /// reference that closes a cycle.
 pub(super) fn break_cycles(items: &mut [Item]) {
-    let count = items.len();
     let all_edges: Vec<Vec<usize>> = items.iter().map(|i| refs(&i.kind, false)).collect();
-    for i in 0..count {
-        if matches!(items[i].kind, ItemKind::Alias(_)) && reaches(i, i, &all_edges) {
-            if let ItemKind::Alias(ty) = &items[i].kind {
-                items[i].kind = ItemKind::Newtype(ty.clone());
-            }
+    for (i, item) in items.iter_mut().enumerate() {
+        if let ItemKind::Alias(ty) = &item.kind
+            && reaches(i, i, &all_edges)
+        {
+            item.kind = ItemKind::Newtype(ty.clone());
         }
     }
     let direct: Vec<Vec<usize>> = items.iter().map(|i| refs(&i.kind, true)).collect();
-    for i in 0..count {
+    for (i, item) in items.iter_mut().enumerate() {
         let closes = |j: usize| j == i || reaches(j, i, &direct);
-        items[i].kind.for_each_ty(|ty| box_direct(ty, &closes));
+        item.kind.for_each_ty(|ty| box_direct(ty, &closes));
     }
 }
 
