@@ -78,6 +78,7 @@ mod emit;
 mod error;
 mod load;
 mod model;
+mod naming;
 mod outputs;
 mod push;
 mod resolve;

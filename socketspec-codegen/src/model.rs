@@ -12,8 +12,8 @@ use crate::error::{Error, SpecError, join_path};
 use crate::push::{self, PushModel};
 use crate::resolve::Resolver;
 use crate::spec::{Info, Spec};
-use crate::typing::{Scope, TypePlan, snake_ident, type_name};
-use crate::validate::{self, GENERATED_TYPE_NAMES};
+use crate::typing::TypePlan;
+use crate::validate;
 use crate::warning::SpecWarning;
 
 /// A validated spec, what [`check`](crate::check) returns; its methods render each output.
@@ -304,7 +304,7 @@ impl Model {
             let compile = compiles(&msg.payload);
             validate::payload_schema(file, &at, &msg.payload, &defs, compile, &mut errors);
         }
-        assign_names(&mut events, &mut server_events);
+        crate::naming::assign_names(&mut events, &mut server_events);
 
         if !errors.is_empty() {
             return Err(Error::Spec(errors));
@@ -586,73 +586,5 @@ fn check_context_methods(
                 ));
             }
         }
-    }
-}
-
-/// Handler methods the generated trait defines itself.
-const TRAIT_METHODS: [&str; 8] = [
-    "on_connect",
-    "on_disconnect",
-    "on_error",
-    "on_room_join",
-    "on_room_leave",
-    "meta",
-    "dispatch",
-    "guard",
-];
-
-/// Gives every event its handler method and payload type, and every server
-/// event its payload type, all distinct and clear of the generated module's
-/// own items (docs/spec-format.md, "How names become Rust items"):
-///
-/// - a method is the event's name in snake_case (a keyword as a raw
-///   identifier); one that would be a lifecycle hook, a guard (`guard_*`)
-///   or `self`/`super`/`crate` gets the suffix `_event`; a method already
-///   taken by an earlier event gets `_2`, `_3`, ...;
-/// - a client event's type is its name in UpperCamelCase; when it (or its
-///   context, `<Type>Cx`) is taken or one of the module's own names
-///   (`Handler`, `Service`, ...), the suffix `Event`, then a number;
-/// - a server event's type likewise, with the suffix `Message`.
-fn assign_names(events: &mut [EventModel], server_events: &mut [ServerEventModel]) {
-    let mut methods = Scope::default();
-    for hook in TRAIT_METHODS {
-        methods.reserve(hook);
-    }
-    for event in events.iter_mut() {
-        let snake = snake_ident(&event.name, "event");
-        let bare = snake.trim_start_matches("r#");
-        let base = if snake.ends_with('_') && !event.name.ends_with('_') {
-            // `self` -> `self_`: a suffix that reads as a word.
-            format!("{}_event", bare.trim_end_matches('_'))
-        } else if TRAIT_METHODS.contains(&bare) || bare.starts_with("guard_") {
-            format!("{bare}_event")
-        } else {
-            snake
-        };
-        event.method = methods.claim(&base, "", "_");
-    }
-    let mut types = Scope::default();
-    for name in GENERATED_TYPE_NAMES {
-        types.reserve(name);
-    }
-    let free_pair = |base: &str, types: &mut Scope| {
-        let candidates = std::iter::once(base.to_owned())
-            .chain(std::iter::once(format!("{base}Event")))
-            .chain((2..).map(|n| format!("{base}Event{n}")));
-        for candidate in candidates {
-            let cx = format!("{candidate}Cx");
-            if !types.is_taken(&candidate) && !types.is_taken(&cx) {
-                types.reserve(&candidate);
-                types.reserve(&cx);
-                return candidate;
-            }
-        }
-        base.to_owned()
-    };
-    for event in events.iter_mut() {
-        event.type_name = free_pair(&type_name(&event.name), &mut types);
-    }
-    for message in server_events.iter_mut() {
-        message.type_name = types.claim(&type_name(&message.name), "Message", "");
     }
 }

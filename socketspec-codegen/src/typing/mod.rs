@@ -17,7 +17,9 @@
 //! recursive types get boxes (`recursion`); names come from `names`.
 
 pub(crate) mod kinds;
+mod leaves;
 mod names;
+mod notes;
 mod object;
 mod planner;
 mod recursion;
