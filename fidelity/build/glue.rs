@@ -118,7 +118,10 @@ fn handler(module: &str, model: &Model) -> String {
         );
     }
     let mut arms = String::new();
-    for (name, ty) in model.payload_types() {
+    let mut seen = std::collections::HashSet::new();
+    // A server event named like a client event is reached by the client
+    // event's name: the first arm wins.
+    for (name, ty) in model.payload_types().filter(|(name, _)| seen.insert(*name)) {
         let _ = writeln!(
             arms,
             "            {name:?} => ::socketspec_runtime::round_trip::<api::{ty}>(value),"

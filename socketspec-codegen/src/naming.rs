@@ -54,6 +54,9 @@ pub(crate) fn assign_names(events: &mut [EventModel], server_events: &mut [Serve
     for name in GENERATED_TYPE_NAMES {
         types.reserve(name);
     }
+    for name in crate::emit::typescript::reserved_type_names() {
+        types.reserve(&name);
+    }
     let free_pair = |base: &str, types: &mut Scope| {
         let candidates = std::iter::once(base.to_owned())
             .chain(std::iter::once(format!("{base}Event")))

@@ -25,6 +25,8 @@ mod runtime;
 mod schema;
 mod text;
 
+pub(crate) use names::reserved_type_names;
+
 use crate::error::Error;
 use crate::model::Model;
 
