@@ -304,7 +304,7 @@ impl Model {
             let compile = compiles(&msg.payload);
             validate::payload_schema(file, &at, &msg.payload, &defs, compile, &mut errors);
         }
-        crate::naming::assign_names(&mut events, &mut server_events);
+        crate::naming::assign_names(&mut events, &mut server_events, &defs);
 
         if !errors.is_empty() {
             return Err(Error::Spec(errors));

@@ -4,7 +4,11 @@
 //! become Rust items"). Payload types of `$defs` and inline schemas are
 //! named by the type planner (`typing/names.rs`) in the same scope.
 
+use indexmap::IndexMap;
+use serde_json::Value;
+
 use crate::model::{EventModel, ServerEventModel};
+use crate::schema::exact_ref;
 use crate::typing::{Scope, snake_ident, type_name};
 use crate::validate::GENERATED_TYPE_NAMES;
 
@@ -32,7 +36,11 @@ const TRAIT_METHODS: [&str; 8] = [
 ///   context, `<Type>Cx`) is taken or one of the module's own names
 ///   (`Handler`, `Service`, ...), the suffix `Event`, then a number;
 /// - a server event's type likewise, with the suffix `Message`.
-pub(crate) fn assign_names(events: &mut [EventModel], server_events: &mut [ServerEventModel]) {
+pub(crate) fn assign_names(
+    events: &mut [EventModel],
+    server_events: &mut [ServerEventModel],
+    defs: &IndexMap<String, Value>,
+) {
     let mut methods = Scope::default();
     for hook in TRAIT_METHODS {
         methods.reserve(hook);
@@ -57,6 +65,21 @@ pub(crate) fn assign_names(events: &mut [EventModel], server_events: &mut [Serve
     for name in crate::emit::typescript::reserved_type_names() {
         types.reserve(&name);
     }
+    // A definition keeps its name (both clients call it so); an event of
+    // the same name shares it only when its payload is exactly a `$ref` to
+    // that definition.
+    let def_names: IndexMap<String, &str> = defs
+        .keys()
+        .map(|def| (type_name(def), def.as_str()))
+        .collect();
+    for name in def_names.keys() {
+        types.reserve(name);
+    }
+    let shares = |base: &str, payload: &Value| {
+        def_names
+            .get(base)
+            .is_some_and(|def| exact_ref(payload) == Some(*def))
+    };
     let free_pair = |base: &str, types: &mut Scope| {
         let candidates = std::iter::once(base.to_owned())
             .chain(std::iter::once(format!("{base}Event")))
@@ -72,9 +95,23 @@ pub(crate) fn assign_names(events: &mut [EventModel], server_events: &mut [Serve
         base.to_owned()
     };
     for event in events.iter_mut() {
-        event.type_name = free_pair(&type_name(&event.name), &mut types);
+        let base = type_name(&event.name);
+        let cx = format!("{base}Cx");
+        event.type_name = if shares(&base, &event.payload) && !types.is_taken(&cx) {
+            types.reserve(&cx);
+            base
+        } else {
+            free_pair(&base, &mut types)
+        };
     }
+    let mut shared: Vec<String> = events.iter().map(|e| e.type_name.clone()).collect();
     for message in server_events.iter_mut() {
-        message.type_name = types.claim(&type_name(&message.name), "Message", "");
+        let base = type_name(&message.name);
+        message.type_name = if shares(&base, &message.payload) && !shared.contains(&base) {
+            shared.push(base.clone());
+            base
+        } else {
+            types.claim(&base, "Message", "")
+        };
     }
 }

@@ -830,7 +830,7 @@ impl client_corners::Handler for Corners {
         cx: client_corners::CloseCx<'_>,
         _payload: client_corners::Close,
     ) -> socketspec_runtime::Result<()> {
-        cx.emit_error(client_corners::Error {
+        cx.emit_error(client_corners::ErrorMessage {
             why: "asked to".into(),
             extra: Default::default(),
         })
@@ -903,7 +903,7 @@ async fn several_replies_and_clashing_names_are_generated_correctly() -> TestRes
     let mut got = Vec::new();
     while got.len() < 2 {
         match tokio::time::timeout(T, client.next_event()).await? {
-            Some(Event::ErrorEvent(e)) => got.push(format!("error: {}", e.why)),
+            Some(Event::ErrorMessage(e)) => got.push(format!("error: {}", e.why)),
             Some(Event::ClosedEvent(_)) => got.push("closed".to_owned()),
             Some(Event::Connect(_) | Event::Ping) => {}
             other => panic!("unexpected {other:?}"),

@@ -95,12 +95,14 @@ fn a_definition_named_like_an_event() {
         json!({"ping": {"payload": {"$ref": "#/$defs/ping"}}}),
     );
     assert_eq!(item_names(&m), ["Ping"]);
-    // Anything else: the definition gets the suffix `Def`.
+    // Anything else: the definition keeps its name (TypeScript's too), the
+    // event's type gets the suffix `Event`.
     let m = model(
         json!({"ping": {"type": "object", "properties": {"at": {"type": "string"}}}}),
         json!({"ping": {"payload": {"type": "object", "properties": {"p": {"$ref": "#/$defs/ping"}}}}}),
     );
-    assert_eq!(item_names(&m), ["PingDef", "Ping"]);
+    assert_eq!(item_names(&m), ["Ping", "PingEvent"]);
+    assert_eq!(event(&m, "ping"), ("ping", "PingEvent"));
     // Two events of one definition: aliases of it.
     let m = model(
         json!({"Msg": {"type": "object"}}),
@@ -128,14 +130,15 @@ fn definitions_named_like_rust_prelude_and_std_items() {
     for name in names {
         assert!(item_names(&m).contains(&name), "{name}");
     }
-    // Events keep their names; a definition of the same name steps aside.
+    // Definitions keep their names; an event of the same name (whose
+    // payload is not exactly the definition) steps aside.
     let m = model(
         json!({"Send": {"type": "object"}}),
         json!({"send": {}, "sync": {}}),
     );
-    assert_eq!(event(&m, "send"), ("send", "Send"));
+    assert_eq!(event(&m, "send"), ("send", "SendEvent"));
     assert_eq!(event(&m, "sync"), ("sync", "Sync"));
-    assert!(item_names(&m).contains(&"SendDef"));
+    assert!(item_names(&m).contains(&"Send"));
 }
 
 #[test]
