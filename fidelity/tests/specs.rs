@@ -130,3 +130,38 @@ async fn examples_and_random_instances_reach_the_handler_unchanged() {
     assert!(sent >= 100, "only {sent} payloads sent");
     assert!(refused >= 20, "only {refused} invalid payloads refused");
 }
+
+#[tokio::test]
+async fn formats_are_enforced_and_unknown_ones_warned_about() {
+    let spec = socketspec_fidelity::spec("regressions/formats.json").unwrap();
+    assert!(
+        spec.warnings.iter().any(|(path, message)| {
+            *path == "events.formatted.payload.properties.color.format"
+                && message.contains("`color` is not one the runtime checks")
+        }),
+        "{:?}",
+        spec.warnings
+    );
+    let client = (spec.connect)().await.unwrap();
+    let bad = [
+        ("at", "yesterday"),
+        ("day", "2024-02-30"),
+        ("email", "nope"),
+        ("id", "nope"),
+        ("link", "not a uri"),
+        ("host", "-bad-.example"),
+        ("v4", "10.0.0.256"),
+        ("v6", "fe80:::1"),
+        ("clock", "25:00:00Z"),
+    ];
+    for (field, value) in bad {
+        let payload = serde_json::json!({ field: value });
+        match client.request("formatted", &payload).await {
+            Err(ClientError::Server(e)) if e.code == ErrorCode::ValidationError => {}
+            other => panic!("{payload}: {other:?}"),
+        }
+    }
+    // An unknown format only documents the value.
+    let payload = serde_json::json!({"color": "not checked"});
+    echoed(&client, spec, "formatted", &payload).await;
+}
