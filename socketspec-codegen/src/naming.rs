@@ -70,7 +70,15 @@ pub(crate) fn assign_names(
     // that definition.
     let def_names: IndexMap<String, &str> = defs
         .keys()
-        .map(|def| (type_name(def), def.as_str()))
+        .map(|def| {
+            let base = type_name(def);
+            let name = if types.is_taken(&base) {
+                format!("{base}Def")
+            } else {
+                base
+            };
+            (name, def.as_str())
+        })
         .collect();
     for name in def_names.keys() {
         types.reserve(name);

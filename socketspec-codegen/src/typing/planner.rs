@@ -98,6 +98,11 @@ impl<'m> Planner<'m> {
         for name in GENERATED_TYPE_NAMES {
             types.reserve(name);
         }
+        // What the TypeScript client declares or uses: a definition named
+        // so is `<Name>Def` in both languages.
+        for name in crate::emit::typescript::reserved_type_names() {
+            types.reserve(&name);
+        }
         for event in &model.events {
             types.reserve(&event.type_name);
             types.reserve(&format!("{}Cx", event.type_name));

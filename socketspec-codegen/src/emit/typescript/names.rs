@@ -49,9 +49,26 @@ const OBJECT_MEMBERS: &[&str] = &[
     "valueOf",
 ];
 
-/// The TypeScript (and Rust) type name of a `$defs` entry.
+/// The TypeScript (and Rust) type name of a `$defs` entry: its name in
+/// UpperCamelCase, with the suffix `Def` when the generated code declares or
+/// uses that name itself (`$defs.error` -> `ErrorDef`, as in Rust).
 pub(super) fn type_name(def: &str) -> String {
-    def.to_upper_camel_case()
+    static RESERVED: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    let reserved = RESERVED.get_or_init(|| {
+        let mut names = taken_type_names();
+        names.extend(
+            crate::validate::GENERATED_TYPE_NAMES
+                .iter()
+                .map(|n| (*n).to_owned()),
+        );
+        names
+    });
+    let name = def.to_upper_camel_case();
+    if reserved.contains(&name) {
+        format!("{name}Def")
+    } else {
+        name
+    }
 }
 
 /// The alias of an event's several possible replies: `JoinReply`.
