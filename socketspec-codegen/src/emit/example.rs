@@ -47,10 +47,13 @@ pub fn example_with_defs(defs: &IndexMap<String, Value>, schema: &Value) -> Valu
         .build(&crate::model::with_defs(schema, defs))
         .ok();
     let valid = |value: &Value| validator.as_ref().is_none_or(|v| v.is_valid(value));
-    let own = deref_with(defs, schema)
-        .get("examples")
-        .and_then(Value::as_array)
-        .and_then(|examples| examples.iter().find(|e| valid(e)));
+    // The schema's own `examples` (beside a `$ref` too), then the ones of
+    // the definition it references.
+    let own = [schema, deref_with(defs, schema)]
+        .into_iter()
+        .filter_map(|s| s.get("examples").and_then(Value::as_array))
+        .flatten()
+        .find(|e| valid(e));
     if let Some(example) = own {
         return example.clone();
     }
@@ -273,6 +276,22 @@ impl Generator<'_> {
     ) -> Value {
         let mut rest = obj.clone();
         rest.remove(combinator);
+        // What the branch requires (`oneOf: [{required: [a]}, ...]`) the
+        // siblings' properties must describe, even when they are optional.
+        if let Value::Object(branch) = &base {
+            let mut required: Vec<Value> = rest
+                .get("required")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for key in branch.keys() {
+                let key = Value::String(key.clone());
+                if !required.contains(&key) {
+                    required.push(key);
+                }
+            }
+            rest.insert("required".to_owned(), Value::Array(required));
+        }
         if rest.contains_key("properties") || primary_type(&rest) == Some("object") {
             merge(base, self.object(&rest, 1, minimal))
         } else {
@@ -409,8 +428,14 @@ fn primary_type(obj: &Map<String, Value>) -> Option<&str> {
 fn merge(a: Value, b: Value) -> Value {
     match (a, b) {
         (Value::Object(mut a), Value::Object(b)) => {
+            // A property one side only names (`null`, from a bare
+            // `required`) takes the other side's value.
             for (k, v) in b {
-                a.entry(k).or_insert(v);
+                let merged = match a.remove(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => v,
+                };
+                a.insert(k, merged);
             }
             Value::Object(a)
         }
