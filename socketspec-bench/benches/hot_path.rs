@@ -77,6 +77,7 @@ fn encode(c: &mut Criterion) {
         room: "general".to_owned(),
         from: "7b0c2f4e-9d1a-4c55-8f0e-2a3b4c5d6e7f".to_owned(),
         text: "hello, world".to_owned(),
+        extra: Default::default(),
     };
     let mut group = c.benchmark_group("broadcast encode new_message");
     group.bench_function("typed payload (generated struct)", |b| {

@@ -188,10 +188,16 @@ impl Builder {
         if self.emit_rerun_if_changed {
             println!("cargo:rerun-if-changed={}", path.display());
         }
-        let model = crate::check(path)?;
+        let model = crate::validate_only(path)?;
         if self.emit_rerun_if_changed {
             for file in &model.referenced_files {
                 println!("cargo:rerun-if-changed={}", file.display());
+            }
+            // `cargo:warning` takes one line; a warning may have several.
+            for warning in &model.warnings {
+                for line in warning.to_string().lines() {
+                    println!("cargo:warning={line}");
+                }
             }
         }
         let module = match &self.module {
@@ -213,7 +219,7 @@ impl Builder {
                             .to_owned(),
                 })?,
         };
-        let source = self.render(&model, &module)?;
+        let source = crate::catching_panics(&model, || self.render(&model, &module))?;
         create_dir(&out_dir)?;
         let rust_file = out_dir.join(format!("{module}.rs"));
         write_if_changed(&rust_file, &source)?;

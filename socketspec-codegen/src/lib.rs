@@ -78,12 +78,16 @@ mod emit;
 mod error;
 mod load;
 mod model;
+mod naming;
 mod outputs;
 mod push;
 mod resolve;
+mod schema;
 mod spec;
 mod type_checked;
+mod typing;
 mod validate;
+mod warning;
 
 use std::path::Path;
 
@@ -91,7 +95,9 @@ pub use builder::{Builder, Generated};
 pub use emit::docs::DocsOptions;
 pub use error::{Error, SpecError};
 pub use model::Model;
+pub use outputs::HandlerMethod;
 pub use spec::{FORMAT_SCHEMA_ID, format_schema};
+pub use warning::SpecWarning;
 
 /// Compiles the spec at `path` (relative to the crate running `build.rs`)
 /// into `$OUT_DIR/<name>.rs`, where `<name>` is the file's stem in snake
@@ -101,18 +107,68 @@ pub fn compile(path: impl AsRef<Path>) -> Result<Generated, Error> {
     Builder::new().compile(path)
 }
 
-/// Loads and validates the spec at `path` without writing anything.
+/// Loads and validates the spec at `path` and runs the whole generation
+/// (the Rust module, formatted; the TypeScript client; the docs page; the
+/// AsyncAPI document) without writing anything, so a spec it accepts
+/// builds. The model's [`Model::warnings`] say what the build will warn
+/// about.
 pub fn check(path: impl AsRef<Path>) -> Result<Model, Error> {
     let path = path.as_ref();
+    let model = validate_only(path)?;
+    generate_everything(&model)?;
+    Ok(model)
+}
+
+/// [`check`] for spec text; `path` names it in error messages.
+pub fn check_str(path: impl AsRef<Path>, text: &str) -> Result<Model, Error> {
+    let path = path.as_ref();
+    let spec = load::parse(path, text)?;
+    let model = Model::build(&spec, path)?;
+    generate_everything(&model)?;
+    Ok(model)
+}
+
+/// Every output of a build, discarded: what `check` runs.
+fn generate_everything(model: &Model) -> Result<(), Error> {
+    catching_panics(model, || {
+        Builder::new().render(model, "api")?;
+        emit::typescript::render(model)?;
+        emit::docs::render(model)?;
+        emit::asyncapi::to_json(model)?;
+        Ok(())
+    })
+}
+
+/// Loads and validates the spec at `path` into its model, without
+/// generating anything: what [`Builder::compile`] starts with.
+pub(crate) fn validate_only(path: &Path) -> Result<Model, Error> {
     let spec = load::load(path)?;
     Model::build(&spec, path)
 }
 
-/// Validates spec text; `path` names it in error messages.
-pub fn check_str(path: impl AsRef<Path>, text: &str) -> Result<Model, Error> {
-    let path = path.as_ref();
-    let spec = load::parse(path, text)?;
-    Model::build(&spec, path)
+/// Runs a generation step; a panic in it (a bug: the generator refuses
+/// what it cannot handle with a spec error) becomes an error that names
+/// the spec, not a crashed build script.
+pub(crate) fn catching_panics<T>(
+    model: &Model,
+    step: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(Error::Generate {
+                file: model.file.clone(),
+                message: format!(
+                    "the generator failed: {message} (a bug in socketspec: please report it with the spec)"
+                ),
+            })
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::ToSnakeCase;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
@@ -12,7 +12,9 @@ use crate::error::{Error, SpecError, join_path};
 use crate::push::{self, PushModel};
 use crate::resolve::Resolver;
 use crate::spec::{Info, Spec};
-use crate::validate::{self, GENERATED_TYPE_NAMES};
+use crate::typing::TypePlan;
+use crate::validate;
+use crate::warning::SpecWarning;
 
 /// A validated spec, what [`check`](crate::check) returns; its methods render each output.
 #[derive(Debug, Clone)]
@@ -37,6 +39,10 @@ pub struct Model {
     pub(crate) pushes: Vec<PushModel>,
     /// The spec as JSON (served at `{docs_url}/spec.json`).
     pub(crate) spec_json: String,
+    /// The Rust type of every payload schema.
+    pub(crate) types: TypePlan,
+    /// What the build should tell the spec's author (see [`SpecWarning`]).
+    pub(crate) warnings: Vec<SpecWarning>,
 }
 
 /// A room pattern.
@@ -109,6 +115,8 @@ pub struct ServerEventModel {
     pub description: Option<String>,
     /// The resolved payload schema.
     pub payload: Value,
+    /// Where it was first declared (`events.send.emits.ack`).
+    pub path: String,
 }
 
 impl Model {
@@ -226,8 +234,9 @@ impl Model {
             check_context_methods(file, &at, event, &mut errors);
             events.push(EventModel {
                 name: name.clone(),
-                method: rust_method_name(name),
-                type_name: name.to_upper_camel_case(),
+                // Both are assigned once every name is known.
+                method: String::new(),
+                type_name: String::new(),
                 description: event.description.clone(),
                 tags: event.tags.clone(),
                 payload,
@@ -295,15 +304,7 @@ impl Model {
             let compile = compiles(&msg.payload);
             validate::payload_schema(file, &at, &msg.payload, &defs, compile, &mut errors);
         }
-        check_type_names(
-            file,
-            &events,
-            &server_events,
-            &defs,
-            &server_origin,
-            &mut errors,
-        );
-        check_method_names(file, &events, &mut errors);
+        crate::naming::assign_names(&mut events, &mut server_events, &defs);
 
         if !errors.is_empty() {
             return Err(Error::Spec(errors));
@@ -312,7 +313,7 @@ impl Model {
             file: file.to_owned(),
             message: e.to_string(),
         })?;
-        Ok(Model {
+        let mut model = Model {
             file: file.to_owned(),
             referenced_files: resolver.files.clone(),
             info: spec.info.clone(),
@@ -323,11 +324,17 @@ impl Model {
             server_events,
             pushes,
             spec_json,
-        })
+            types: TypePlan::default(),
+            warnings: Vec::new(),
+        };
+        model.types = crate::typing::plan(&model);
+        model.warnings = model.types.warnings.clone();
+        Ok(model)
     }
 
     /// `schema` made self-contained: the shared `$defs` attached, for
     /// validators and documents that need a standalone schema.
+    #[cfg(test)]
     pub(crate) fn standalone_schema(&self, schema: &Value) -> Value {
         with_defs(schema, &self.defs)
     }
@@ -423,7 +430,8 @@ fn resolve_payload(
             }
             resolved
         }
-        None => serde_json::json!({"type": "object", "properties": {}}),
+        // "Absent means an empty object": exactly that, `{}`.
+        None => serde_json::json!({"type": "object", "additionalProperties": false}),
     }
 }
 
@@ -455,9 +463,10 @@ fn server_event(
     }
     events.push(ServerEventModel {
         name: name.to_owned(),
-        type_name: name.to_upper_camel_case(),
+        type_name: String::new(),
         description,
         payload,
+        path: at.to_owned(),
     });
     origins.push(at.to_owned());
     Some(events.len() - 1)
@@ -538,61 +547,6 @@ fn room_ident(literal: &str, index: usize) -> String {
     ident
 }
 
-fn check_type_names(
-    file: &Path,
-    events: &[EventModel],
-    server: &[ServerEventModel],
-    defs: &IndexMap<String, Value>,
-    server_origin: &[String],
-    errors: &mut Vec<SpecError>,
-) {
-    let mut seen: IndexMap<String, String> = IndexMap::new();
-    let mut claim = |type_name: String, at: String, errors: &mut Vec<SpecError>| {
-        if type_name == "Self" {
-            errors.push(SpecError::new(
-                file,
-                &at,
-                "its Rust type would be named `Self`, a Rust keyword",
-                "rename it",
-            ));
-            false
-        } else if GENERATED_TYPE_NAMES.contains(&type_name.as_str()) {
-            errors.push(SpecError::new(file, &at, format!("its Rust type would be named `{type_name}`, which the generated module uses itself"), "rename it"));
-            false
-        } else if let Some(first) = seen.get(&type_name) {
-            errors.push(SpecError::new(
-                file,
-                &at,
-                format!(
-                    "its Rust type `{type_name}` would clash with the one generated for `{first}`"
-                ),
-                "rename one of the two",
-            ));
-            false
-        } else {
-            seen.insert(type_name, at);
-            true
-        }
-    };
-    for name in defs.keys() {
-        claim(name.to_upper_camel_case(), join_path("$defs", name), errors);
-    }
-    // A reserved name was reported already; its type names mean nothing.
-    for e in events.iter().filter(|e| !validate::is_reserved(&e.name)) {
-        // One clash is reported once, not again for the context type.
-        if claim(e.type_name.clone(), join_path("events", &e.name), errors) {
-            claim(
-                format!("{}Cx", e.type_name),
-                join_path("events", &e.name),
-                errors,
-            );
-        }
-    }
-    for (s, at) in server.iter().zip(server_origin) {
-        claim(s.type_name.clone(), at.clone(), errors);
-    }
-}
-
 /// The context method the Rust emitter generates for a server event:
 /// `emit_message_ack`, `broadcast_new_message`.
 fn context_method(prefix: &str, name: &str) -> String {
@@ -632,56 +586,5 @@ fn check_context_methods(
                 ));
             }
         }
-    }
-}
-
-fn check_method_names(file: &Path, events: &[EventModel], errors: &mut Vec<SpecError>) {
-    for (i, e) in events.iter().enumerate() {
-        if let Some(other) = events[..i].iter().find(|o| o.method == e.method) {
-            errors.push(SpecError::new(
-                file,
-                join_path("events", &e.name),
-                format!(
-                    "events `{}` and `{}` would both get the handler method `{}`",
-                    other.name, e.name, e.method
-                ),
-                "rename one of the two",
-            ));
-        }
-        let hook = [
-            "on_connect",
-            "on_disconnect",
-            "on_error",
-            "on_room_join",
-            "on_room_leave",
-            "meta",
-            "dispatch",
-            "guard",
-        ];
-        if ["r#self", "r#Self", "r#super", "r#crate"].contains(&e.method.as_str()) {
-            errors.push(SpecError::new(
-                file,
-                join_path("events", &e.name),
-                format!(
-                    "the handler method would be named `{}`, a Rust keyword that cannot be a method name",
-                    e.method.trim_start_matches("r#")
-                ),
-                "rename the event",
-            ));
-        }
-        if hook.contains(&e.method.as_str()) || e.method.starts_with("guard_") {
-            errors.push(SpecError::new(file, join_path("events", &e.name), format!("the handler method `{}` would clash with a lifecycle hook or guard of the generated trait", e.method), "rename the event"));
-        }
-    }
-}
-
-/// The handler method name for an event: snake case, raw identifier for a
-/// Rust keyword.
-pub(crate) fn rust_method_name(name: &str) -> String {
-    let snake = name.to_snake_case();
-    if syn::parse_str::<syn::Ident>(&snake).is_ok() {
-        snake
-    } else {
-        format!("r#{snake}")
     }
 }

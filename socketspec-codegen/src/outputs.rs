@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::emit::{asyncapi, docs, typescript};
 use crate::error::Error;
 use crate::model::Model;
+use crate::warning::SpecWarning;
 
 impl Model {
     /// The spec file the model was read from (as given to [`check`](crate::check)).
@@ -84,4 +85,71 @@ impl Model {
     pub fn typescript(&self) -> Result<String, Error> {
         typescript::render(self)
     }
+
+    /// What the build warns about: each schema node the generator keeps as
+    /// JSON instead of a narrower type, each unknown `format`, ... (see
+    /// [`SpecWarning`]). [`Builder::compile`](crate::Builder::compile)
+    /// prints them as `cargo:warning` lines.
+    pub fn warnings(&self) -> &[SpecWarning] {
+        &self.warnings
+    }
+
+    /// The handler methods of the generated `Handler` trait, one per client
+    /// event in file order, with the Rust names the module gives them: for
+    /// tools that write code against it (a handler skeleton, a harness).
+    pub fn handler_methods(&self) -> impl ExactSizeIterator<Item = HandlerMethod<'_>> + '_ {
+        self.events.iter().map(|e| HandlerMethod {
+            event: &e.name,
+            method: &e.method,
+            payload_type: &e.type_name,
+            blocking: e.executor,
+            emits: e
+                .emits
+                .iter()
+                .filter_map(|i| self.server_events.get(*i))
+                .map(|m| m.name.as_str())
+                .collect(),
+        })
+    }
+
+    /// The guard methods the `Handler` trait requires, one per guarded room
+    /// pattern: the method's name (`guard_admin`) and its parameters, each a
+    /// `&str` (`section`).
+    pub fn guard_methods(&self) -> impl Iterator<Item = (String, &[String])> + '_ {
+        self.rooms
+            .iter()
+            .filter(|r| r.guarded)
+            .map(|r| (format!("guard_{}", r.ident), r.params.as_slice()))
+    }
+
+    /// Every event's name on the wire and the name of its payload type in
+    /// the generated module: the client events, then the server events.
+    pub fn payload_types(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.events
+            .iter()
+            .map(|e| (e.name.as_str(), e.type_name.as_str()))
+            .chain(
+                self.server_events
+                    .iter()
+                    .map(|m| (m.name.as_str(), m.type_name.as_str())),
+            )
+    }
+}
+
+/// One method of the generated `Handler` trait (see
+/// [`Model::handler_methods`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HandlerMethod<'a> {
+    /// The event's name on the wire.
+    pub event: &'a str,
+    /// The method's name, a raw identifier (`r#type`) for a keyword.
+    pub method: &'a str,
+    /// The payload type; its context is `<payload_type>Cx`.
+    pub payload_type: &'a str,
+    /// A blocking handler (`executor: true`): a plain `fn`, not `async`.
+    pub blocking: bool,
+    /// The server events it emits to its sender (`emit_<name>` on its
+    /// context).
+    pub emits: Vec<&'a str>,
 }

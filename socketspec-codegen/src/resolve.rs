@@ -7,9 +7,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{SpecError, join_path};
+use crate::schema::{Slot, map_subschemas};
 
 /// Rewrites references and collects the definitions they need.
 pub(crate) struct Resolver {
@@ -64,7 +65,9 @@ impl Resolver {
     }
 
     /// Returns `schema` with every `$ref` rewritten; `local_defs` are the
-    /// `$defs` of `file`.
+    /// `$defs` of `file`. Only schema positions are walked: a `const`,
+    /// `enum`, `default` or `examples` value is data and stays as written,
+    /// even when it looks like `{"$ref": ...}`.
     pub(crate) fn resolve(
         &mut self,
         schema: &Value,
@@ -72,31 +75,17 @@ impl Resolver {
         local_defs: &IndexMap<String, Value>,
         at: &str,
     ) -> Value {
-        match schema {
-            Value::Object(object) => {
-                let mut out = Map::new();
-                for (key, value) in object {
-                    let child = join_path(at, key);
-                    let new = match (key.as_str(), value) {
-                        ("$ref", Value::String(reference)) => {
-                            Value::String(self.reference(reference, file, local_defs, &child))
-                        }
-                        // Nested `$defs` inside a payload are hoisted by reference only.
-                        _ => self.resolve(value, file, local_defs, &child),
-                    };
-                    out.insert(key.clone(), new);
-                }
-                Value::Object(out)
+        map_subschemas(schema, |slot| match slot {
+            Slot::Ref(reference) => {
+                Value::String(self.reference(reference, file, local_defs, &join_path(at, "$ref")))
             }
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| self.resolve(v, file, local_defs, &format!("{at}[{i}]")))
-                    .collect(),
+            Slot::Schema(segment, sub) => self.resolve(
+                sub,
+                file,
+                local_defs,
+                &format!("{at}{}", segment_path(segment)),
             ),
-            other => other.clone(),
-        }
+        })
     }
 
     fn reference(
@@ -287,5 +276,16 @@ impl Resolver {
 
     fn peek_same(&self, name: &str, schema: &Value) -> bool {
         self.defs.get(name) == Some(schema)
+    }
+}
+
+/// A path segment from [`map_subschemas`] (`properties.a`, `anyOf[1]`)
+/// appended to a path: `.properties.a`, `.anyOf[1]`, or `["a b"]`-quoted
+/// keys kept as they are.
+pub(crate) fn segment_path(segment: &str) -> String {
+    if segment.starts_with('[') {
+        segment.to_owned()
+    } else {
+        format!(".{segment}")
     }
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use socketspec_protocol::RoomPattern;
 
 use crate::error::SpecError;
+use crate::typing::kinds::Kinds;
 
 /// Type names the generated module defines itself.
 pub(crate) const GENERATED_TYPE_NAMES: [&str; 10] = [
@@ -129,7 +130,7 @@ pub(crate) fn schema_keywords(
     errors: &mut Vec<SpecError>,
 ) -> bool {
     match jsonschema::draft202012::meta::validate(schema) {
-        Ok(()) => true,
+        Ok(()) => supported_keywords(file, at, schema, errors),
         Err(e) => {
             errors.push(SpecError::new(
                 file,
@@ -140,6 +141,63 @@ pub(crate) fn schema_keywords(
             false
         }
     }
+}
+
+/// The 2020-12 meta-schema's own URI, the only `$schema` a spec's schemas
+/// may name.
+const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// Refuses the identifier keywords socketspec does not resolve: every
+/// reference goes into `$defs` (or another file's), so a schema's own
+/// `$id`, anchors or dynamic references would silently mean something else.
+fn supported_keywords(file: &Path, at: &str, schema: &Value, errors: &mut Vec<SpecError>) -> bool {
+    let before = errors.len();
+    if let Some(object) = schema.as_object() {
+        for (key, value) in object {
+            let (message, fix) = match key.as_str() {
+                "$id" => (
+                    "`$id` is not supported: socketspec resolves references only into `$defs` (of this file or another)",
+                    "remove `$id`; move the schema under `$defs` and reference it as `#/$defs/Name`",
+                ),
+                "$anchor" | "$dynamicAnchor" | "$recursiveAnchor" => (
+                    "named anchors are not supported: socketspec resolves references only into `$defs`",
+                    "remove the anchor; move the schema under `$defs` and reference it as `#/$defs/Name`",
+                ),
+                "$dynamicRef" | "$recursiveRef" => (
+                    "dynamic references are not supported",
+                    "use `$ref` to a definition: `{\"$ref\": \"#/$defs/Name\"}`",
+                ),
+                "$vocabulary" => (
+                    "custom vocabularies are not supported",
+                    "remove `$vocabulary`; socketspec schemas use the draft 2020-12 vocabularies",
+                ),
+                "$schema"
+                    if value.as_str().map(|s| s.trim_end_matches('#')) != Some(DRAFT_2020_12) =>
+                {
+                    (
+                        "socketspec schemas are JSON Schema draft 2020-12; another `$schema` would change what the keywords mean",
+                        "remove `$schema` (or set it to https://json-schema.org/draft/2020-12/schema)",
+                    )
+                }
+                _ => continue,
+            };
+            errors.push(SpecError::new(
+                file,
+                crate::error::join_path(at, key),
+                message,
+                fix,
+            ));
+        }
+    }
+    for (segment, sub) in crate::schema::subschemas(schema) {
+        supported_keywords(
+            file,
+            &format!("{at}{}", crate::resolve::segment_path(&segment)),
+            sub,
+            errors,
+        );
+    }
+    errors.len() == before
 }
 
 /// Compiles `schema` with the shared definitions it reaches attached, which
@@ -191,15 +249,10 @@ pub(crate) fn payload_schema(
     if !schema_keywords(file, at, schema, errors) {
         return;
     }
-    let root = match schema
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix("#/$defs/"))
-    {
-        Some(name) => defs.get(name).unwrap_or(&Value::Null),
-        None => schema,
-    };
-    if root.get("type").and_then(Value::as_str) != Some("object") {
+    // The runtime only ever hands a payload schema a JSON object; what
+    // matters is that the schema accepts one, however it says so (`type`,
+    // a chain of `$ref`s, `properties` alone, a union).
+    if !crate::typing::kinds::kinds(schema, defs).meets(Kinds::OBJECT) {
         errors.push(SpecError::new(
             file,
             at,
@@ -221,23 +274,13 @@ pub(crate) fn direct_refs(schema: &Value) -> Vec<String> {
 }
 
 fn collect_refs(schema: &Value, out: &mut Vec<String>) {
-    match schema {
-        Value::Object(object) => {
-            for (key, value) in object {
-                match (key.as_str(), value) {
-                    ("$ref", Value::String(r)) => {
-                        if let Some(name) = r.strip_prefix("#/$defs/")
-                            && !out.iter().any(|n| n == name)
-                        {
-                            out.push(name.to_owned());
-                        }
-                    }
-                    _ => collect_refs(value, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
-        _ => {}
+    if let Some(name) = crate::schema::ref_name(schema)
+        && !out.iter().any(|n| n == name)
+    {
+        out.push(name.to_owned());
+    }
+    for (_, sub) in crate::schema::subschemas(schema) {
+        collect_refs(sub, out);
     }
 }
 

@@ -82,7 +82,7 @@ async fn main() {
     let url = std::env::args().nth(1).unwrap_or_else(|| "ws://127.0.0.1:8080/ws".into());
     match chat::client::Client::connect(&url).await {
         Ok(client) => {
-            let reply = client.echo(chat::Echo { seq: 1, data: "hi".into() }).await;
+            let reply = client.echo(chat::Echo { seq: 1.into(), data: "hi".into(), extra: Default::default() }).await;
             println!("{reply:?}");
         }
         Err(e) => eprintln!("{e}"),

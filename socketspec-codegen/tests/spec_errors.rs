@@ -212,77 +212,8 @@ fn duplicate_def_and_broadcast() {
 }
 
 // ---------------------------------------------------------------- Rust names
-
-#[test]
-fn event_and_server_event_type_names_clash() {
-    assert_one(
-        &spec(json!({"status": {"emits": {"status": {}}}}), json!({})),
-        "error: api.json: at `events.status.emits.status`: its Rust type `Status` would clash \
-         with the one generated for `events.status`\n  fix: rename one of the two",
-    );
-    // Names that differ only in separators meet in the same Rust name.
-    assert_one(
-        &spec(
-            json!({"a": {"emits": {"user-left": {}}}, "b": {"emits": {"user_left": {}}}}),
-            json!({}),
-        ),
-        "error: api.json: at `events.b.emits.user_left`: its Rust type `UserLeft` would clash \
-         with the one generated for `events.a.emits[\"user-left\"]`\n  fix: rename one of the two",
-    );
-}
-
-#[test]
-fn server_event_clashes_with_a_context_type() {
-    assert_one(
-        &spec(json!({"send": {"emits": {"send_cx": {}}}}), json!({})),
-        "error: api.json: at `events.send.emits.send_cx`: its Rust type `SendCx` would clash \
-         with the one generated for `events.send`\n  fix: rename one of the two",
-    );
-}
-
-#[test]
-fn names_the_generated_module_uses() {
-    assert_one(
-        &spec(json!({"handler": {}}), json!({})),
-        "error: api.json: at `events.handler`: its Rust type would be named `Handler`, which the \
-         generated module uses itself\n  fix: rename it",
-    );
-    assert_one(
-        &spec_with_defs(json!({"service": {"type": "object"}}), json!({})),
-        "error: api.json: at `$defs.service`: its Rust type would be named `Service`, which the \
-         generated module uses itself\n  fix: rename it",
-    );
-}
-
-#[test]
-fn names_rust_cannot_spell() {
-    assert_eq!(
-        errors(&spec(json!({"self": {}}), json!({}))),
-        [
-            "error: api.json: at `events.self`: its Rust type would be named `Self`, a Rust keyword\n  \
-             fix: rename it",
-            "error: api.json: at `events.self`: the handler method would be named `self`, a Rust \
-             keyword that cannot be a method name\n  fix: rename the event",
-        ]
-    );
-    assert_one(
-        &spec(json!({"crate": {}}), json!({})),
-        "error: api.json: at `events.crate`: the handler method would be named `crate`, a Rust \
-         keyword that cannot be a method name\n  fix: rename the event",
-    );
-    // Other keywords become raw identifiers.
-    let model = check_str(
-        "api.json",
-        &spec(json!({"type": {}, "match": {}}), json!({})),
-    )
-    .unwrap();
-    let rust = Builder::new()
-        .emit_rerun_if_changed(false)
-        .render(&model, "api")
-        .unwrap();
-    assert!(rust.contains("fn r#type("), "{rust}");
-    assert!(rust.contains("fn r#match("), "{rust}");
-}
+// Names that clash in Rust are no longer errors: `tests/names.rs` checks the
+// names they get.
 
 #[test]
 fn invalid_def_name() {
@@ -1102,49 +1033,6 @@ fn invalid_event_name() {
         .starts_with("error: api.json: at `events.a.emits[\"hi there\"]`: `hi there` is not a valid event name"));
 }
 
-#[test]
-fn two_events_with_one_handler_method() {
-    assert_eq!(
-        errors(&spec(
-            json!({"send-message": {}, "send_message": {}}),
-            json!({})
-        )),
-        [
-            "error: api.json: at `events.send_message`: its Rust type `SendMessage` would clash \
-             with the one generated for `events[\"send-message\"]`\n  fix: rename one of the two",
-            "error: api.json: at `events.send_message`: events `send-message` and `send_message` \
-             would both get the handler method `send_message`\n  fix: rename one of the two",
-        ]
-    );
-}
-
-#[test]
-fn event_named_like_a_lifecycle_hook() {
-    for method in [
-        "on_connect",
-        "on_disconnect",
-        "on_error",
-        "on_room_join",
-        "on_room_leave",
-    ] {
-        assert_one(
-            &spec(json!({method: {}}), json!({})),
-            &format!(
-                "error: api.json: at `events.{method}`: the handler method `{method}` would clash \
-                 with a lifecycle hook or guard of the generated trait\n  fix: rename the event"
-            ),
-        );
-    }
-    // `onConnect` becomes the same method.
-    assert!(
-        one(&spec(json!({"onConnect": {}}), json!({}))).contains("the handler method `on_connect`")
-    );
-    assert!(
-        one(&spec(json!({"guard_admin": {}}), json!({})))
-            .contains("the handler method `guard_admin`")
-    );
-}
-
 // ---------------------------------------------------------------- all at once
 
 #[test]
@@ -1172,13 +1060,12 @@ fn several_mistakes_are_reported_at_once() {
             "events.9x",
             "events.a.broadcasts.b.room",
             "events.a.payload",
-            "events.on_connect",
         ]
     );
     let shown = err.to_string();
-    assert!(shown.ends_with("\n7 errors in the spec"), "{shown}");
-    assert_eq!(shown.matches("error: api.json: at `").count(), 7);
-    assert_eq!(shown.matches("\n  fix: ").count(), 7);
+    assert!(shown.ends_with("\n6 errors in the spec"), "{shown}");
+    assert_eq!(shown.matches("error: api.json: at `").count(), 6);
+    assert_eq!(shown.matches("\n  fix: ").count(), 6);
     // `build.rs` calls `.unwrap()`: its Debug output is the readable text.
     assert_eq!(format!("{err:?}"), format!("\n{shown}\n"));
 }

@@ -126,6 +126,7 @@ pub use hub::{BuildError, ServerView};
 pub use identity::Identity;
 #[cfg(feature = "server")]
 pub use rooms::{InvalidPattern, Push, Recipient, RoomMatch};
+pub use socketspec_payload::{Integer, round_trip, same_json};
 #[cfg(feature = "server")]
 pub use transport::{Body, Health, HealthStatus, Refusal, Server, ServerBuilder, ShutdownHandle};
 
@@ -135,6 +136,7 @@ pub use transport::{Body, Health, HealthStatus, Refusal, Server, ServerBuilder, 
 pub mod __private {
     pub use serde;
     pub use serde_json;
+    pub use socketspec_payload as payload;
 
     #[cfg(feature = "server")]
     pub use self::server::*;

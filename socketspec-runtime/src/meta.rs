@@ -26,6 +26,10 @@ pub struct AppMeta {
     /// The generated AsyncAPI 3.0 document (served at
     /// `{docs_url}/asyncapi.json`), when embedded.
     pub asyncapi_json: Option<&'static str>,
+    /// The spec's shared definitions, `{"$defs": {...}}` (JSON), written
+    /// once: payload schemas refer to them as `#/$defs/Name`. Empty when
+    /// there are none.
+    pub schema_defs: &'static str,
 }
 
 /// One client -> server event.
@@ -37,7 +41,8 @@ pub struct EventMeta {
     pub ordered: bool,
     /// The handler blocks: it runs on tokio's blocking pool.
     pub executor: bool,
-    /// The payload's JSON Schema with every `$ref` resolved into `$defs`.
+    /// The payload's JSON Schema; its `$ref`s (`#/$defs/Name`) point into
+    /// [`AppMeta::schema_defs`].
     pub payload_schema: &'static str,
     /// The payload's generated type refuses everything the schema refuses
     /// (the code generator decides this from a narrow whitelist of shapes:

@@ -106,6 +106,7 @@ static META: AppMeta = AppMeta {
     spec_json: None,
     docs_html: None,
     asyncapi_json: None,
+    schema_defs: "",
 };
 
 /// Records every hook call, in order, in a log the test shares.

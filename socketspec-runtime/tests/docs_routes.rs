@@ -30,6 +30,7 @@ static SPEC_ONLY: AppMeta = AppMeta {
     spec_json: Some(SPEC),
     docs_html: None,
     asyncapi_json: None,
+    schema_defs: "",
 };
 
 impl Hooks for SpecOnly {}

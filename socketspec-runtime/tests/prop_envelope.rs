@@ -250,6 +250,7 @@ static META: AppMeta = AppMeta {
     spec_json: None,
     docs_html: None,
     asyncapi_json: None,
+    schema_defs: "",
 };
 
 /// The typed payload of `send`, as generated code would decode it.

@@ -43,8 +43,9 @@ fn message(room: &str, text: &str) -> chat::SendMessage {
 
 fn echo(seq: i64, data: &str) -> chat::Echo {
     chat::Echo {
-        seq,
+        seq: seq.into(),
         data: data.into(),
+        extra: Default::default(),
     }
 }
 
@@ -111,11 +112,12 @@ async fn every_event_round_trips_with_typed_payloads() -> TestResult {
         joined,
         chat::RoomJoined {
             room: "general".into(),
-            members: 1
+            members: 1.into(),
+            extra: Default::default(),
         }
     );
 
-    let who = client.whoami(chat::Whoami(Default::default())).await?;
+    let who = client.whoami(chat::Whoami::default()).await?;
     assert_eq!(who.connection_id, me);
     assert_eq!((who.user_id, who.role), (None, None));
     assert_eq!(who.rooms, ["chat:general", "lobby"]);
@@ -133,7 +135,8 @@ async fn every_event_round_trips_with_typed_payloads() -> TestResult {
         chat::NewMessage {
             room: "general".into(),
             from: me.clone(),
-            text: "hello".into()
+            text: "hello".into(),
+            extra: Default::default(),
         }
     );
 
@@ -141,24 +144,27 @@ async fn every_event_round_trips_with_typed_payloads() -> TestResult {
     assert_eq!(
         reply,
         chat::EchoReply {
-            seq: 7,
-            data: "ping?".into()
+            seq: 7.into(),
+            data: "ping?".into(),
+            extra: Default::default(),
         }
     );
 
     let started = Instant::now();
     let slow = client
         .slow_echo(chat::SlowEcho {
-            seq: 8,
+            seq: 8.into(),
             delay_ms: 150,
+            extra: Default::default(),
         })
         .await?;
     assert!(started.elapsed() >= Duration::from_millis(150));
     assert_eq!(
         slow,
         chat::EchoReply {
-            seq: 8,
-            data: String::new()
+            seq: 8.into(),
+            data: String::new(),
+            extra: Default::default(),
         }
     );
 
@@ -170,10 +176,11 @@ async fn every_event_round_trips_with_typed_payloads() -> TestResult {
     assert_eq!(
         left,
         chat::RoomLeft {
-            room: "general".into()
+            room: "general".into(),
+            extra: Default::default(),
         }
     );
-    let who = client.whoami(chat::Whoami(Default::default())).await?;
+    let who = client.whoami(chat::Whoami::default()).await?;
     assert_eq!(who.rooms, ["lobby"]);
 
     // `fail` declares no reply: the call returns once sent, and the
@@ -181,6 +188,7 @@ async fn every_event_round_trips_with_typed_payloads() -> TestResult {
     client
         .fail(chat::Fail {
             mode: Some(chat::FailMode::Error),
+            extra: Default::default(),
         })
         .await?;
     let error = wait_for(&client, "__error__", |e| match e {
@@ -224,8 +232,9 @@ async fn a_hundred_requests_in_flight_are_each_matched_to_their_reply() -> TestR
             } else {
                 client
                     .slow_echo(chat::SlowEcho {
-                        seq: i,
+                        seq: i.into(),
                         delay_ms: (i * 7) % 5,
+                        extra: Default::default(),
                     })
                     .await?
             };
@@ -392,7 +401,7 @@ async fn jwt_connect_refusal_identity_guard_and_refresh() -> TestResult {
         ClientOptions::new().jwt(mint_jwt(SECRET, "alice", Some("user"), 600)?),
     )
     .await?;
-    let who = alice.whoami(chat::Whoami(Default::default())).await?;
+    let who = alice.whoami(chat::Whoami::default()).await?;
     assert_eq!(who.user_id.as_deref(), Some("alice"));
     assert_eq!(who.role.as_deref(), Some("user"));
     let refused = alice
@@ -434,7 +443,8 @@ async fn jwt_connect_refusal_identity_guard_and_refresh() -> TestResult {
         joined,
         chat::RoomJoined {
             room: "admin:ops".into(),
-            members: 1
+            members: 1.into(),
+            extra: Default::default(),
         }
     );
     Ok(())
@@ -581,7 +591,8 @@ async fn broadcasts_reach_the_other_client_through_the_typed_stream() -> TestRes
         joined,
         chat::UserJoined {
             room: "lounge".into(),
-            user: bob_id.clone()
+            user: bob_id.clone(),
+            extra: Default::default(),
         }
     );
     assert_none(&bob, "user_joined for the joiner itself", |e| {
@@ -600,7 +611,8 @@ async fn broadcasts_reach_the_other_client_through_the_typed_stream() -> TestRes
         chat::NewMessage {
             room: "lounge".into(),
             from: alice_id.clone(),
-            text: "hi bob".into()
+            text: "hi bob".into(),
+            extra: Default::default(),
         }
     );
     bob.send_message(message("lounge", "hi alice")).await?;
@@ -688,8 +700,9 @@ async fn the_client_reconnects_after_the_server_restarts() -> TestResult {
         tokio::spawn(async move {
             client
                 .slow_echo(chat::SlowEcho {
-                    seq: 1,
+                    seq: 1.into(),
                     delay_ms: 4000,
+                    extra: Default::default(),
                 })
                 .await
         })
@@ -748,7 +761,7 @@ async fn the_client_reconnects_after_the_server_restarts() -> TestResult {
     let reply = waiting.await??;
     assert_eq!(reply.seq, 2);
     // A new connection: the old room membership is gone, the client works.
-    let who = client.whoami(chat::Whoami(Default::default())).await?;
+    let who = client.whoami(chat::Whoami::default()).await?;
     assert_eq!(who.connection_id, info.connection_id);
     assert_eq!(who.rooms, ["lobby"]);
     assert_eq!(client.join_room(room("after")).await?.members, 1);
@@ -802,9 +815,13 @@ impl client_corners::Handler for Corners {
         if payload.key == "a" {
             cx.emit_found(client_corners::Found {
                 value: "alpha".into(),
+                extra: Default::default(),
             })
         } else {
-            cx.emit_not_found(client_corners::NotFound { key: payload.key })
+            cx.emit_not_found(client_corners::NotFound {
+                key: payload.key,
+                extra: Default::default(),
+            })
         }
     }
 
@@ -813,8 +830,9 @@ impl client_corners::Handler for Corners {
         cx: client_corners::CloseCx<'_>,
         _payload: client_corners::Close,
     ) -> socketspec_runtime::Result<()> {
-        cx.emit_error(client_corners::Error {
+        cx.emit_error(client_corners::ErrorMessage {
             why: "asked to".into(),
+            extra: Default::default(),
         })
     }
 
@@ -831,7 +849,7 @@ impl client_corners::Handler for Corners {
         cx: client_corners::TypeCx<'_>,
         _payload: client_corners::Type,
     ) -> socketspec_runtime::Result<()> {
-        cx.emit_closed(client_corners::Closed(Default::default()))
+        cx.emit_closed(client_corners::Closed::default())
     }
 }
 
@@ -843,35 +861,41 @@ async fn several_replies_and_clashing_names_are_generated_correctly() -> TestRes
     let client = CornersClient::from_raw(test_client.into_raw());
 
     let found = client
-        .lookup(client_corners::Lookup { key: "a".into() })
+        .lookup(client_corners::Lookup {
+            key: "a".into(),
+            extra: Default::default(),
+        })
         .await?;
     assert_eq!(
         found,
         LookupReply::Found(client_corners::Found {
-            value: "alpha".into()
+            value: "alpha".into(),
+            extra: Default::default(),
         })
     );
     let missing = client
-        .lookup(client_corners::Lookup { key: "b".into() })
+        .lookup(client_corners::Lookup {
+            key: "b".into(),
+            extra: Default::default(),
+        })
         .await?;
     assert_eq!(
         missing,
-        LookupReply::NotFound(client_corners::NotFound { key: "b".into() })
+        LookupReply::NotFound(client_corners::NotFound {
+            key: "b".into(),
+            extra: Default::default()
+        })
     );
     // `close` and `events` clash with the client's own methods.
-    let reply = client
-        .close_event(client_corners::Close(Default::default()))
-        .await?;
+    let reply = client.close_event(client_corners::Close::default()).await?;
     assert_eq!(reply.why, "asked to");
     client
-        .events_event(client_corners::Events(Default::default()))
+        .events_event(client_corners::Events::default())
         .await?;
     // A Rust keyword as the event's method.
     assert_eq!(
-        client
-            .r#type(client_corners::Type(Default::default()))
-            .await?,
-        client_corners::Closed(Default::default())
+        client.r#type(client_corners::Type::default()).await?,
+        client_corners::Closed::default()
     );
     // Unawaited replies arrive on the stream under renamed variants.
     client.raw().send_with_id("close", &json!({}), None).await?;
@@ -879,7 +903,7 @@ async fn several_replies_and_clashing_names_are_generated_correctly() -> TestRes
     let mut got = Vec::new();
     while got.len() < 2 {
         match tokio::time::timeout(T, client.next_event()).await? {
-            Some(Event::ErrorEvent(e)) => got.push(format!("error: {}", e.why)),
+            Some(Event::ErrorMessage(e)) => got.push(format!("error: {}", e.why)),
             Some(Event::ClosedEvent(_)) => got.push("closed".to_owned()),
             Some(Event::Connect(_) | Event::Ping) => {}
             other => panic!("unexpected {other:?}"),

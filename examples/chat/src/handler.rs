@@ -30,7 +30,8 @@ impl chat::Handler for Chat {
         let members = cx.join(&rooms::chat(&payload.room)).await?;
         cx.emit_room_joined(chat::RoomJoined {
             room: payload.room.clone(),
-            members: members as u64,
+            members: members.into(),
+            extra: Default::default(),
         })?;
         let user = display_name(cx.connection());
         cx.broadcast_user_joined(
@@ -38,6 +39,7 @@ impl chat::Handler for Chat {
             chat::UserJoined {
                 room: payload.room.clone(),
                 user,
+                extra: Default::default(),
             },
         )
         .await?;
@@ -46,7 +48,10 @@ impl chat::Handler for Chat {
 
     async fn leave_room(&self, cx: chat::LeaveRoomCx<'_>, payload: chat::LeaveRoom) -> Result<()> {
         cx.leave(&rooms::chat(&payload.room)).await?;
-        cx.emit_room_left(chat::RoomLeft { room: payload.room })
+        cx.emit_room_left(chat::RoomLeft {
+            room: payload.room,
+            extra: Default::default(),
+        })
     }
 
     async fn join_admin(&self, cx: chat::JoinAdminCx<'_>, payload: chat::JoinAdmin) -> Result<()> {
@@ -54,7 +59,8 @@ impl chat::Handler for Chat {
         let members = cx.join(&room).await?;
         cx.emit_room_joined(chat::RoomJoined {
             room,
-            members: members as u64,
+            members: members.into(),
+            extra: Default::default(),
         })
     }
 
@@ -68,12 +74,14 @@ impl chat::Handler for Chat {
             room: payload.room.clone(),
             from,
             text: payload.text,
+            extra: Default::default(),
         };
         cx.broadcast_new_message(&payload.room, message).await?;
         let message_id = uuid::Uuid::new_v4().to_string();
         cx.emit_message_ack(chat::MessageAck {
             status: chat::MessageAckStatus::Ok,
             message_id,
+            extra: Default::default(),
         })
     }
 
@@ -85,6 +93,7 @@ impl chat::Handler for Chat {
         let message = chat::DirectMessage {
             from: display_name(cx.connection()),
             text: payload.text,
+            extra: Default::default(),
         };
         let push = cx.push();
         // `to` names a connection, or else a user: whichever is connected,
@@ -103,6 +112,7 @@ impl chat::Handler for Chat {
         cx.emit_message_ack(chat::MessageAck {
             status: chat::MessageAckStatus::Ok,
             message_id: uuid::Uuid::new_v4().to_string(),
+            extra: Default::default(),
         })
     }
 
@@ -110,6 +120,7 @@ impl chat::Handler for Chat {
         cx.emit_echo_reply(chat::EchoReply {
             seq: payload.seq,
             data: payload.data,
+            extra: Default::default(),
         })
     }
 
@@ -122,6 +133,7 @@ impl chat::Handler for Chat {
         cx.emit_echo_reply(chat::EchoReply {
             seq: payload.seq,
             data: String::new(),
+            extra: Default::default(),
         })
     }
 
@@ -133,6 +145,7 @@ impl chat::Handler for Chat {
             user_id: identity.as_ref().and_then(|i| i.user_id.clone()),
             role: identity.as_ref().and_then(|i| i.role().map(str::to_owned)),
             rooms: conn.rooms(),
+            extra: Default::default(),
         })
     }
 
@@ -157,6 +170,7 @@ impl Hooks for Chat {
         if self.welcome {
             conn.emit_welcome(chat::Welcome {
                 connection_id: conn.id().to_owned(),
+                extra: Default::default(),
             })?;
         }
         conn.join(rooms::LOBBY).await?;

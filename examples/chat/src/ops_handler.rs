@@ -16,8 +16,9 @@ impl ops::Handler for Ops {
         let server = cx.server();
         let rooms = server.rooms("/").await.map_or(0, |rooms| rooms.len());
         cx.emit_stats(ops::Stats {
-            connections: server.connections() as u64,
-            rooms: rooms as u64,
+            connections: server.connections().into(),
+            rooms: rooms.into(),
+            extra: Default::default(),
         })
     }
 }

@@ -157,6 +157,11 @@ pub fn render_with(model: &Model, options: &DocsOptions) -> Result<String, Error
         error_codes: &ERROR_CODES,
         close_codes: &CLOSE_CODES,
         error_example,
+        rust_notes: model
+            .warnings
+            .iter()
+            .map(|w| (w.path.clone(), w.message.clone()))
+            .collect(),
     };
     page.render().map_err(generate_error)
 }
@@ -182,6 +187,9 @@ struct Page<'a> {
     error_codes: &'static [ErrorCodeDoc],
     close_codes: &'static [(u16, &'static str)],
     error_example: String,
+    /// The build's warnings: where a Rust type keeps raw JSON, which
+    /// `format`s are not checked.
+    rust_notes: Vec<(String, String)>,
 }
 
 struct Group {
@@ -551,7 +559,12 @@ fn constraints(schema: &Value) -> Vec<String> {
         out.push(format!("default: {d}"));
     }
     if let Some(f) = get("format").and_then(Value::as_str) {
-        out.push(format!("format: {f}"));
+        // The badge says what the server does with it.
+        if crate::schema::CHECKED_FORMATS.contains(&f) {
+            out.push(format!("format: {f} (checked)"));
+        } else {
+            out.push(format!("format: {f} (not checked)"));
+        }
     }
     match (
         get("minLength").and_then(Value::as_u64),

@@ -23,6 +23,7 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Number, Value, json};
 
+use super::samples::{fit_length, format_example, name_hint, sample_pattern};
 use crate::model::Model;
 
 /// How deep nested (or recursive) schemas are followed.
@@ -35,37 +36,143 @@ pub fn example(model: &Model, schema: &Value) -> Value {
 }
 
 /// An example value for `schema`, whose `$ref`s (`#/$defs/Name`) point into
-/// `defs`.
+/// `defs`: the schema's own first valid `examples` value, else the first
+/// generated candidate that the schema accepts (checked with `jsonschema`,
+/// formats included), trying other union branches, fewer optional
+/// properties and the like in turn. Only a schema no candidate satisfies
+/// gets an invalid example (the first candidate).
 pub fn example_with_defs(defs: &IndexMap<String, Value>, schema: &Value) -> Value {
-    Generator {
-        defs,
-        trail: std::cell::RefCell::new(Vec::new()),
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&crate::model::with_defs(schema, defs))
+        .ok();
+    let valid = |value: &Value| validator.as_ref().is_none_or(|v| v.is_valid(value));
+    // The schema's own `examples` (beside a `$ref` too), then the ones of
+    // the definition it references.
+    let own = [schema, deref_with(defs, schema)]
+        .into_iter()
+        .filter_map(|s| s.get("examples").and_then(Value::as_array))
+        .flatten()
+        .find(|e| valid(e));
+    if let Some(example) = own {
+        return example.clone();
     }
-    .value(schema, "", 0, false)
+    let mut first = None;
+    for strategy in STRATEGIES {
+        let candidate = Generator {
+            defs,
+            trail: std::cell::RefCell::new(Vec::new()),
+            strategy,
+        }
+        .value(schema, "", 0, false);
+        if valid(&candidate) {
+            return candidate;
+        }
+        first.get_or_insert(candidate);
+    }
+    first.unwrap_or(Value::Null)
 }
+
+/// How a candidate is built; [`example_with_defs`] tries them in order.
+#[derive(Debug, Clone, Copy)]
+struct Strategy {
+    /// Use `examples` and `default` values found inside the schema.
+    given: bool,
+    /// Include optional properties.
+    optional: bool,
+    /// Which `oneOf`/`anyOf` branch to take (rotating from the first
+    /// non-null one).
+    branch: usize,
+    /// Array items wanted (at least the minimum).
+    extra_items: u64,
+}
+
+const STRATEGIES: [Strategy; 10] = [
+    Strategy {
+        given: true,
+        optional: true,
+        branch: 0,
+        extra_items: 1,
+    },
+    Strategy {
+        given: true,
+        optional: false,
+        branch: 0,
+        extra_items: 0,
+    },
+    Strategy {
+        given: false,
+        optional: true,
+        branch: 0,
+        extra_items: 1,
+    },
+    Strategy {
+        given: false,
+        optional: false,
+        branch: 0,
+        extra_items: 0,
+    },
+    Strategy {
+        given: true,
+        optional: true,
+        branch: 1,
+        extra_items: 1,
+    },
+    Strategy {
+        given: false,
+        optional: false,
+        branch: 1,
+        extra_items: 0,
+    },
+    Strategy {
+        given: true,
+        optional: true,
+        branch: 2,
+        extra_items: 1,
+    },
+    Strategy {
+        given: false,
+        optional: false,
+        branch: 2,
+        extra_items: 0,
+    },
+    Strategy {
+        given: false,
+        optional: true,
+        branch: 3,
+        extra_items: 2,
+    },
+    Strategy {
+        given: false,
+        optional: false,
+        branch: 3,
+        extra_items: 0,
+    },
+];
 
 struct Generator<'a> {
     defs: &'a IndexMap<String, Value>,
     /// The definitions being expanded, outermost first: a `$ref` back into
     /// one of them is recursion.
     trail: std::cell::RefCell<Vec<String>>,
+    strategy: Strategy,
+}
+
+/// Follows a `$ref` chain to the schema it names.
+fn deref_with<'s>(defs: &'s IndexMap<String, Value>, mut schema: &'s Value) -> &'s Value {
+    for _ in 0..MAX_DEPTH {
+        let Some(target) = crate::schema::ref_name(schema).and_then(|name| defs.get(name)) else {
+            break;
+        };
+        schema = target;
+    }
+    schema
 }
 
 impl Generator<'_> {
     /// Follows a `$ref` chain to the schema it names.
-    fn deref<'s>(&'s self, mut schema: &'s Value) -> &'s Value {
-        for _ in 0..MAX_DEPTH {
-            let Some(target) = schema
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix("#/$defs/"))
-                .and_then(|name| self.defs.get(name))
-            else {
-                break;
-            };
-            schema = target;
-        }
-        schema
+    fn deref<'s>(&'s self, schema: &'s Value) -> &'s Value {
+        deref_with(self.defs, schema)
     }
 
     /// An example for `schema`. `minimal` (inside a recursive definition):
@@ -99,15 +206,17 @@ impl Generator<'_> {
         if let Some(v) = obj.get("const") {
             return v.clone();
         }
-        if let Some(first) = obj
-            .get("examples")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-        {
-            return first.clone();
-        }
-        if let Some(v) = obj.get("default") {
-            return v.clone();
+        if self.strategy.given {
+            if let Some(first) = obj
+                .get("examples")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+            {
+                return first.clone();
+            }
+            if let Some(v) = obj.get("default") {
+                return v.clone();
+            }
         }
         if let Some(first) = obj
             .get("enum")
@@ -118,10 +227,15 @@ impl Generator<'_> {
         }
         for key in ["oneOf", "anyOf"] {
             if let Some(alts) = obj.get(key).and_then(Value::as_array) {
-                let pick = alts
+                let not_null: Vec<&Value> = alts
                     .iter()
-                    .find(|a| !is_null_type(self.deref(a)))
-                    .or(alts.first());
+                    .filter(|a| !is_null_type(self.deref(a)))
+                    .collect();
+                let pick = if not_null.is_empty() {
+                    alts.first()
+                } else {
+                    not_null.get(self.strategy.branch % not_null.len()).copied()
+                };
                 if let Some(alt) = pick {
                     return self.merge_siblings(
                         obj,
@@ -162,6 +276,22 @@ impl Generator<'_> {
     ) -> Value {
         let mut rest = obj.clone();
         rest.remove(combinator);
+        // What the branch requires (`oneOf: [{required: [a]}, ...]`) the
+        // siblings' properties must describe, even when they are optional.
+        if let Value::Object(branch) = &base {
+            let mut required: Vec<Value> = rest
+                .get("required")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for key in branch.keys() {
+                let key = Value::String(key.clone());
+                if !required.contains(&key) {
+                    required.push(key);
+                }
+            }
+            rest.insert("required".to_owned(), Value::Array(required));
+        }
         if rest.contains_key("properties") || primary_type(&rest) == Some("object") {
             merge(base, self.object(&rest, 1, minimal))
         } else {
@@ -176,9 +306,15 @@ impl Generator<'_> {
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         let mut out = Map::new();
+        let min_properties = obj
+            .get("minProperties")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let optional =
+            !minimal && (self.strategy.optional || min_properties > required.len() as u64);
         if let Some(props) = obj.get("properties").and_then(Value::as_object) {
             for (key, sub) in props {
-                if minimal && !required.contains(&key.as_str()) {
+                if !optional && !required.contains(&key.as_str()) {
                     continue;
                 }
                 out.insert(key.clone(), self.value(sub, key, depth + 1, minimal));
@@ -214,7 +350,8 @@ impl Generator<'_> {
         let wanted = if minimal || reenters {
             min
         } else {
-            min.max(1).min(max.unwrap_or(u64::MAX))
+            min.max(self.strategy.extra_items)
+                .min(max.unwrap_or(u64::MAX))
         };
         while (items.len() as u64) < wanted {
             let Some(schema) = item_schema else { break };
@@ -253,7 +390,10 @@ impl Generator<'_> {
 
     /// A validator for a string schema, its shared definitions attached.
     fn validator(&self, schema: &Value) -> Option<jsonschema::Validator> {
-        jsonschema::draft202012::new(&crate::model::with_defs(schema, self.defs)).ok()
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&crate::model::with_defs(schema, self.defs))
+            .ok()
     }
 }
 
@@ -288,82 +428,20 @@ fn primary_type(obj: &Map<String, Value>) -> Option<&str> {
 fn merge(a: Value, b: Value) -> Value {
     match (a, b) {
         (Value::Object(mut a), Value::Object(b)) => {
+            // A property one side only names (`null`, from a bare
+            // `required`) takes the other side's value.
             for (k, v) in b {
-                a.entry(k).or_insert(v);
+                let merged = match a.remove(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => v,
+                };
+                a.insert(k, merged);
             }
             Value::Object(a)
         }
         (Value::Null, b) => b,
         (a, _) => a,
     }
-}
-
-/// A value a person would recognise for a property of this name.
-fn name_hint(name: &str) -> &'static str {
-    let n = name.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
-    if has(&["email"]) {
-        "alice@example.com"
-    } else if has(&["room", "channel", "topic"]) {
-        "general"
-    } else if has(&["section"]) {
-        "ops"
-    } else if has(&["text", "message", "body", "content", "comment"]) {
-        "Hello, world!"
-    } else if has(&["title", "subject"]) {
-        "Hello"
-    } else if has(&["user", "name", "from", "sender", "author", "to"]) {
-        "alice"
-    } else if has(&["token", "key", "secret"]) {
-        "your-token"
-    } else if has(&["lang", "locale"]) {
-        "en"
-    } else if has(&["color", "colour"]) {
-        "blue"
-    } else if has(&["role"]) {
-        "member"
-    } else if has(&["status", "state"]) {
-        "ok"
-    } else if n == "id" || n.ends_with("_id") || n.ends_with("id") {
-        "abc123"
-    } else if has(&["data", "value", "payload"]) {
-        "hello"
-    } else {
-        "example"
-    }
-}
-
-fn format_example(format: &str) -> Option<&'static str> {
-    Some(match format {
-        "date-time" => "2025-01-01T12:00:00Z",
-        "date" => "2025-01-01",
-        "time" => "12:00:00Z",
-        "duration" => "PT1M",
-        "email" | "idn-email" => "alice@example.com",
-        "hostname" | "idn-hostname" => "example.com",
-        "ipv4" => "192.0.2.1",
-        "ipv6" => "2001:db8::1",
-        "uuid" => "3f1c5c2e-8d4b-4f7a-9a1e-2b6c7d8e9f01",
-        "uri" | "iri" | "uri-reference" | "iri-reference" => "urn:example:resource",
-        "json-pointer" => "/example",
-        "regex" => "^[a-z]+$",
-        _ => return None,
-    })
-}
-
-/// `text` padded (by repeating it) to `min` characters and cut to `max`.
-fn fit_length(text: &str, min: usize, max: Option<usize>) -> String {
-    let mut out: String = text.to_owned();
-    if out.is_empty() {
-        out.push('a');
-    }
-    while out.chars().count() < min {
-        out.push_str(if text.is_empty() { "a" } else { text });
-    }
-    if let Some(max) = max {
-        out = out.chars().take(max.max(min)).collect();
-    }
-    out
 }
 
 fn integer(obj: &Map<String, Value>, name: &str) -> Value {
@@ -455,203 +533,9 @@ fn number(obj: &Map<String, Value>, name: &str) -> Value {
     Number::from_f64(v).map_or(Value::Null, Value::Number)
 }
 
-/// A string matching a simple regular expression: literals, classes, the
-/// usual escapes, groups with alternatives (the first is taken) and
-/// quantifiers (their minimum, at least once for `*` and `{0,n}` when that
-/// keeps the sample readable). Good enough for identifiers and codes; the
-/// caller checks the result against the schema.
-pub fn sample_pattern(pattern: &str) -> String {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut pos = 0;
-    sample_alternatives(&chars, &mut pos)
-}
-
-fn sample_alternatives(chars: &[char], pos: &mut usize) -> String {
-    let first = sample_sequence(chars, pos);
-    // Skip the other alternatives of this group.
-    while *pos < chars.len() && chars[*pos] == '|' {
-        *pos += 1;
-        let _ = sample_sequence(chars, pos);
-    }
-    first
-}
-
-fn sample_sequence(chars: &[char], pos: &mut usize) -> String {
-    let mut out = String::new();
-    while *pos < chars.len() {
-        let c = chars[*pos];
-        let atom: String = match c {
-            '|' | ')' => break,
-            '^' | '$' => {
-                *pos += 1;
-                continue;
-            }
-            '(' => {
-                *pos += 1;
-                if chars.get(*pos) == Some(&'?') {
-                    // (?:...), (?i) and the like: skip the flag part.
-                    while *pos < chars.len() && chars[*pos] != ':' && chars[*pos] != ')' {
-                        *pos += 1;
-                    }
-                    if chars.get(*pos) == Some(&':') {
-                        *pos += 1;
-                    }
-                }
-                let inner = sample_alternatives(chars, pos);
-                if chars.get(*pos) == Some(&')') {
-                    *pos += 1;
-                }
-                inner
-            }
-            '[' => {
-                *pos += 1;
-                sample_class(chars, pos).to_string()
-            }
-            '\\' => {
-                *pos += 1;
-                let e = chars.get(*pos).copied().unwrap_or('\\');
-                *pos += 1;
-                match e {
-                    'd' => "1".into(),
-                    'w' => "a".into(),
-                    's' => " ".into(),
-                    'D' | 'W' | 'S' => "-".into(),
-                    'n' => "\n".into(),
-                    't' => "\t".into(),
-                    other => other.to_string(),
-                }
-            }
-            '.' => {
-                *pos += 1;
-                "a".into()
-            }
-            other => {
-                *pos += 1;
-                other.to_string()
-            }
-        };
-        let times = quantifier(chars, pos);
-        for _ in 0..times {
-            out.push_str(&atom);
-        }
-    }
-    out
-}
-
-/// The character a class `[...]` yields; `pos` is just past the `[`.
-fn sample_class(chars: &[char], pos: &mut usize) -> char {
-    let negated = chars.get(*pos) == Some(&'^');
-    if negated {
-        *pos += 1;
-    }
-    let mut members: Vec<(char, char)> = Vec::new();
-    let mut first = true;
-    while *pos < chars.len() && (chars[*pos] != ']' || first) {
-        first = false;
-        let mut c = chars[*pos];
-        *pos += 1;
-        if c == '\\' {
-            let e = chars.get(*pos).copied().unwrap_or('\\');
-            *pos += 1;
-            match e {
-                'd' => members.push(('0', '9')),
-                'w' => members.push(('a', 'z')),
-                's' => members.push((' ', ' ')),
-                other => members.push((other, other)),
-            }
-            continue;
-        }
-        if c == '[' && chars.get(*pos) == Some(&':') {
-            // [:alpha:] and friends.
-            while *pos < chars.len() && chars[*pos] != ']' {
-                *pos += 1;
-            }
-            *pos += 1;
-            members.push(('a', 'z'));
-            continue;
-        }
-        if chars.get(*pos) == Some(&'-') && chars.get(*pos + 1).is_some_and(|n| *n != ']') {
-            let end = chars[*pos + 1];
-            *pos += 2;
-            members.push((c, end));
-            continue;
-        }
-        if c == ']' {
-            c = ']';
-        }
-        members.push((c, c));
-    }
-    *pos += 1; // the closing `]`
-    if negated {
-        return ['a', 'A', '0', '_', '-', 'x']
-            .into_iter()
-            .find(|c| !members.iter().any(|(lo, hi)| lo <= c && c <= hi))
-            .unwrap_or('~');
-    }
-    // Prefer a lowercase letter, then a letter, then a digit, for readability.
-    for want in ['a', 'A', '0'] {
-        if let Some((lo, _)) = members.iter().find(|(lo, hi)| *lo <= want && want <= *hi) {
-            let _ = lo;
-            return want;
-        }
-    }
-    members.first().map_or('a', |(lo, _)| *lo)
-}
-
-/// How many times to repeat the atom before `pos`, consuming its quantifier.
-fn quantifier(chars: &[char], pos: &mut usize) -> usize {
-    let times = match chars.get(*pos) {
-        Some('*') | Some('?') => {
-            *pos += 1;
-            0
-        }
-        Some('+') => {
-            *pos += 1;
-            1
-        }
-        Some('{') => {
-            let start = *pos;
-            let close = chars[start..].iter().position(|c| *c == '}');
-            match close {
-                Some(len) => {
-                    let body: String = chars[start + 1..start + len].iter().collect();
-                    let min = body
-                        .split(',')
-                        .next()
-                        .and_then(|m| m.trim().parse::<usize>().ok());
-                    match min {
-                        Some(min) => {
-                            *pos = start + len + 1;
-                            min
-                        }
-                        // Not a quantifier: a literal `{`.
-                        None => return 1,
-                    }
-                }
-                None => return 1,
-            }
-        }
-        _ => return 1,
-    };
-    // Lazy and possessive suffixes.
-    if matches!(chars.get(*pos), Some('?') | Some('+')) {
-        *pos += 1;
-    }
-    times
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn samples_simple_patterns() {
-        assert_eq!(sample_pattern("^[A-Za-z0-9_-]{1,64}$"), "a");
-        assert_eq!(sample_pattern("^[a-z]{3}-\\d{2}$"), "aaa-11");
-        assert_eq!(sample_pattern("^(foo|bar)+x?$"), "foo");
-        assert_eq!(sample_pattern("^v[0-9]+\\.[0-9]+$"), "v0.0");
-        assert_eq!(sample_pattern("^[^0-9]{2}$"), "aa");
-    }
 
     #[test]
     fn integers_respect_bounds_and_steps() {

@@ -6,4 +6,5 @@ pub mod docs;
 pub mod example;
 pub mod protocol;
 pub mod rust;
+mod samples;
 pub mod typescript;

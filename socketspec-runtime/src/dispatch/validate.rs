@@ -65,21 +65,68 @@ pub(crate) struct Violations {
     pub errors: Value,
 }
 
+/// The URI the shared schema document is registered under.
+const DOCUMENT: &str = "urn:socketspec:schemas";
+
 impl Validators {
+    /// Compiles every event's payload schema, with `format` checked.
+    ///
+    /// The spec's definitions and every payload schema go into one document
+    /// (payloads under `$defs`, as `event:<index>`, a name no definition can
+    /// have), parsed and registered once; each event's validator is a
+    /// reference into it, so a definition many payloads use is there once,
+    /// and a payload's `#/$defs/Name` finds it.
     pub(crate) fn compile(meta: &AppMeta) -> Result<Self, SchemaError> {
+        let fail = |event: &str, message: String| SchemaError {
+            event: event.to_owned(),
+            message,
+        };
+        let mut defs = match meta.schema_defs.trim() {
+            "" => serde_json::Map::new(),
+            text => match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(mut document)) => match document.remove("$defs") {
+                    Some(Value::Object(defs)) => defs,
+                    _ => serde_json::Map::new(),
+                },
+                Ok(_) => {
+                    return Err(fail(
+                        "",
+                        "the shared definitions are not a JSON object".to_owned(),
+                    ));
+                }
+                Err(e) => return Err(fail("", e.to_string())),
+            },
+        };
+        for (index, event) in meta.events.iter().enumerate() {
+            let schema: Value = serde_json::from_str(event.payload_schema)
+                .map_err(|e| fail(event.name, e.to_string()))?;
+            // A self-contained schema (a hand-written `AppMeta`) brings its
+            // own `$defs`: its `#/$defs/Name` must find them in the document.
+            if let Some(own) = schema.get("$defs").and_then(Value::as_object) {
+                for (name, def) in own {
+                    defs.entry(name.clone()).or_insert_with(|| def.clone());
+                }
+            }
+            defs.insert(format!("event:{index}"), schema);
+        }
+        let document = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": defs,
+        });
+        let registry = jsonschema::Registry::new()
+            .add(DOCUMENT, document)
+            .and_then(|builder| builder.prepare())
+            .map_err(|e| fail("", e.to_string()))?;
         let validators = meta
             .events
             .iter()
-            .map(|event| {
-                let schema: Value =
-                    serde_json::from_str(event.payload_schema).map_err(|e| SchemaError {
-                        event: event.name.to_owned(),
-                        message: e.to_string(),
-                    })?;
-                jsonschema::draft202012::new(&schema).map_err(|e| SchemaError {
-                    event: event.name.to_owned(),
-                    message: e.to_string(),
-                })
+            .enumerate()
+            .map(|(index, event)| {
+                jsonschema::draft202012::options()
+                    .should_validate_formats(true)
+                    .with_registry(&registry)
+                    .build(&json!({"$ref": format!("{DOCUMENT}#/$defs/event:{index}")}))
+                    .map_err(|e| fail(event.name, e.to_string()))
             })
             .collect::<Result<_, _>>()?;
         Ok(Validators { validators })
@@ -181,7 +228,7 @@ mod tests {
         name: "send",
         ordered: false,
         executor: false,
-        payload_schema: r#"{"type":"object","required":["room","text"],"properties":{"room":{"type":"string","pattern":"^[a-z]+$"},"text":{"type":"string","minLength":1}}}"#,
+        payload_schema: r##"{"type":"object","required":["room","text"],"properties":{"room":{"$ref":"#/$defs/Room"},"text":{"type":"string","minLength":1},"at":{"type":"string","format":"date-time"}}}"##,
         type_checked: false,
     }];
     static META: AppMeta = AppMeta {
@@ -193,6 +240,7 @@ mod tests {
         spec_json: None,
         docs_html: None,
         asyncapi_json: None,
+        schema_defs: r#"{"$defs":{"Room":{"type":"string","pattern":"^[a-z]+$"}}}"#,
     };
 
     #[test]
@@ -216,6 +264,20 @@ mod tests {
         assert!(paths.contains(&json!("/room")), "{paths:?}");
         assert!(paths.contains(&json!("/text")), "{paths:?}");
         assert!(err.message.contains("payload.text"), "{}", err.message);
+    }
+
+    #[test]
+    fn formats_are_checked() {
+        let Ok(v) = Validators::compile(&META) else {
+            panic!("schema did not compile")
+        };
+        let ok = json!({"room": "abc", "text": "hi", "at": "2025-01-01T12:00:00Z"});
+        assert!(v.check(0, &ok).is_ok());
+        let err = v.check(0, &json!({"room": "abc", "text": "hi", "at": "yesterday"}));
+        let Err(err) = err else {
+            panic!("`yesterday` passed as a date-time")
+        };
+        assert!(err.message.contains("payload.at"), "{}", err.message);
     }
 
     #[test]

@@ -21,7 +21,7 @@ impl chat::Handler for Chat {
         Ok(())
     }
     async fn echo(&self, cx: chat::EchoCx<'_>, p: chat::Echo) -> Result<()> {
-        let message = chat::NewMessage { room: "r".into(), from: "f".into(), text: p.data };
+        let message = chat::NewMessage { room: "r".into(), from: "f".into(), text: p.data, extra: Default::default() };
         cx.broadcast_new_message("r", message).await.map(|_| ())
     }
     async fn slow_echo(&self, _cx: chat::SlowEchoCx<'_>, _p: chat::SlowEcho) -> Result<()> {

@@ -22,7 +22,7 @@ impl chat::Handler for Chat {
     }
     async fn echo(&self, cx: chat::EchoCx<'_>, p: chat::Echo) -> Result<()> {
         let _ = p;
-        cx.emit_message_ack(chat::MessageAck { status: chat::MessageAckStatus::Ok, message_id: "m".into() })
+        cx.emit_message_ack(chat::MessageAck { status: chat::MessageAckStatus::Ok, message_id: "m".into(), extra: Default::default() })
     }
     async fn slow_echo(&self, _cx: chat::SlowEchoCx<'_>, _p: chat::SlowEcho) -> Result<()> {
         Ok(())

@@ -21,7 +21,7 @@ impl chat::Handler for Chat {
         Ok(())
     }
     async fn echo(&self, cx: chat::EchoCx<'_>, p: chat::Echo) -> Result<()> {
-        cx.emit_echo_reply(chat::EchoReply { seq: "1".to_string(), data: p.data })
+        cx.emit_echo_reply(chat::EchoReply { seq: "1".to_string(), data: p.data, extra: Default::default() })
     }
     async fn slow_echo(&self, _cx: chat::SlowEchoCx<'_>, _p: chat::SlowEcho) -> Result<()> {
         Ok(())

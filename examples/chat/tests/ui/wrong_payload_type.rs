@@ -22,7 +22,7 @@ impl chat::Handler for Chat {
     }
     async fn echo(&self, cx: chat::EchoCx<'_>, p: chat::Echo) -> Result<()> {
         let _ = p;
-        cx.emit_echo_reply(chat::RoomLeft { room: "r".into() })
+        cx.emit_echo_reply(chat::RoomLeft { room: "r".into(), extra: Default::default() })
     }
     async fn slow_echo(&self, _cx: chat::SlowEchoCx<'_>, _p: chat::SlowEcho) -> Result<()> {
         Ok(())

@@ -431,7 +431,7 @@ fn client_struct(model: &Model) -> TokenStream {
             }
 
             /// The event stream as a `Stream` (see [`Client::next_event`]).
-            pub fn events(&self) -> impl ::socketspec_runtime::client::Stream<Item = ServerEvent> + Send + '_ {
+            pub fn events(&self) -> impl ::socketspec_runtime::client::Stream<Item = ServerEvent> + ::core::marker::Send + '_ {
                 self.raw.events_as(ServerEvent::from_incoming)
             }
 

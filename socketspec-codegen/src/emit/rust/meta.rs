@@ -85,7 +85,8 @@ pub(super) fn meta(model: &Model, embedded: bool) -> TokenStream {
         let name = &e.name;
         let ordered = e.ordered;
         let executor = e.executor;
-        let schema = serde_json::to_string(&model.standalone_schema(&e.payload)).unwrap_or_default();
+        // Without the shared `$defs`: they are in `schema_defs`, once.
+        let schema = e.payload.to_string();
         let type_checked = crate::type_checked::type_checks_exactly(&e.payload, &model.defs);
         quote! {
             ::socketspec_runtime::meta::EventMeta { name: #name, ordered: #ordered, executor: #executor, payload_schema: #schema, type_checked: #type_checked }
@@ -96,8 +97,8 @@ pub(super) fn meta(model: &Model, embedded: bool) -> TokenStream {
         let is_static = r.is_static;
         let guarded = r.guarded;
         let max = match r.max_members {
-            Some(n) => quote!(Some(#n)),
-            None => quote!(None),
+            Some(n) => quote!(::core::option::Option::Some(#n)),
+            None => quote!(::core::option::Option::None),
         };
         quote! {
             ::socketspec_runtime::meta::RoomMeta { pattern: #pattern, is_static: #is_static, guarded: #guarded, max_members: #max }
@@ -111,6 +112,11 @@ pub(super) fn meta(model: &Model, embedded: bool) -> TokenStream {
             quote!(::core::option::Option::None)
         }
     });
+    let schema_defs = if model.defs.is_empty() {
+        String::new()
+    } else {
+        serde_json::json!({ "$defs": model.defs }).to_string()
+    };
     quote! {
         /// What the runtime needs to know about the spec.
         pub static META: ::socketspec_runtime::meta::AppMeta = ::socketspec_runtime::meta::AppMeta {
@@ -122,6 +128,7 @@ pub(super) fn meta(model: &Model, embedded: bool) -> TokenStream {
             spec_json: #spec_json,
             docs_html: #docs_html,
             asyncapi_json: #asyncapi_json,
+            schema_defs: #schema_defs,
         };
     }
 }

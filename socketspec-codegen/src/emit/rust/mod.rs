@@ -1,12 +1,14 @@
-//! The Rust emitter: payload types (typify, one shared type space), the
+//! The Rust emitter: payload types (from the model's type plan), the
 //! handler trait and per-event contexts, room helpers, the dispatch table,
 //! the static metadata and the typed client, formatted with prettyplease.
 //!
 //! One file per part of the generated module: `types` (payload types),
+//! `examples` (the generated `check_examples`),
 //! `server` (handler trait, contexts, service), `rooms` (room helpers),
 //! `meta` (the metadata the runtime reads), [`client`] (the typed client).
 
 mod client;
+mod examples;
 mod fill_docs;
 mod meta;
 mod push;
@@ -47,36 +49,6 @@ pub(crate) struct TypeOptions {
     pub(crate) attributes: Vec<(String, String)>,
 }
 
-impl TypeOptions {
-    /// Hands the derives and attributes to the type generator, which merges
-    /// them with its own (one `#[derive]` per type, no duplicates).
-    pub(crate) fn apply(&self, settings: &mut typify::TypeSpaceSettings) {
-        for derive in &self.derives {
-            settings.with_derive(derive.clone());
-        }
-        let mut patches: Vec<(&str, typify::TypeSpacePatch)> = Vec::new();
-        for (path, attribute) in &self.attributes {
-            if path == "." {
-                settings.with_attr(attribute.clone());
-                continue;
-            }
-            match patches.iter_mut().find(|(name, _)| name == path) {
-                Some((_, patch)) => {
-                    patch.with_attr(attribute);
-                }
-                None => {
-                    let mut patch = typify::TypeSpacePatch::default();
-                    patch.with_attr(attribute);
-                    patches.push((path, patch));
-                }
-            }
-        }
-        for (name, patch) in &patches {
-            settings.with_patch(name, patch);
-        }
-    }
-}
-
 /// Renders the module `pub mod <module> { ... }` as formatted Rust source
 /// with the parts [`Options`] asks for; the payload types and room helpers
 /// are always there.
@@ -84,6 +56,7 @@ pub(crate) fn render(model: &Model, module: &str, options: &Options) -> Result<S
     let types = types::payload_types(model, &options.types)?;
     check_attribute_targets(model, &types, &options.types)?;
     let types = fill_docs::fill_docs(types);
+    let check_examples = examples::check_examples(model);
     let module_ident = format_ident!("{}", module);
     let module_doc = module_doc(model);
     let rooms = rooms::rooms_module(model);
@@ -107,6 +80,7 @@ pub(crate) fn render(model: &Model, module: &str, options: &Options) -> Result<S
         #[doc = #module_doc]
         pub mod #module_ident {
             #types
+            #check_examples
             #rooms
             #documents
             #server

@@ -111,6 +111,8 @@ pub(super) fn contexts(model: &Model) -> TokenStream {
         quote! { #[doc = #doc] pub enum #marker {} }
     });
     let per_event = model.events.iter().map(|event| event_context(model, event));
+    // Only the dispatch of an event makes a context.
+    let unused_new = model.events.is_empty().then(|| quote!(#[allow(dead_code)]));
     quote! {
         /// One type per client event: what tells the contexts apart.
         pub mod events {
@@ -127,6 +129,7 @@ pub(super) fn contexts(model: &Model) -> TokenStream {
         }
 
         impl<'a, E> Cx<'a, E> {
+            #unused_new
             fn new(inner: ::socketspec_runtime::EventContext<'a>) -> Self {
                 Cx { inner, event: ::core::marker::PhantomData }
             }
@@ -236,6 +239,16 @@ pub(super) fn service(model: &Model) -> TokenStream {
             }
         }
     });
+    // Decoding a payload needs the call mutably; a spec without events
+    // decodes none.
+    let (call_binding, clone_this) = if model.events.is_empty() {
+        (quote!(call), quote!(let _ = this;))
+    } else {
+        (
+            quote!(mut call),
+            quote!(let this = ::std::sync::Arc::clone(this);),
+        )
+    };
     let guard_arms = model.rooms.iter().filter(|r| r.guarded).map(|room| {
         let pattern = &room.pattern;
         let method = format_ident!("guard_{}", room.ident);
@@ -297,9 +310,9 @@ pub(super) fn service(model: &Model) -> TokenStream {
             #deprecated
             fn dispatch(
                 this: &::std::sync::Arc<Self>,
-                mut call: ::socketspec_runtime::Call,
+                #call_binding: ::socketspec_runtime::Call,
             ) -> impl ::core::future::Future<Output = ::socketspec_runtime::Result<()>> + ::core::marker::Send + 'static + use<H> {
-                let this = ::std::sync::Arc::clone(this);
+                #clone_this
                 async move {
                     match call.event() {
                         #(#arms)*

@@ -1,156 +1,331 @@
-//! The payload types: every `$defs` entry, event payload and server event
-//! payload, given to typify in one shared type space.
+//! The payload types: the model's [`TypePlan`] printed as Rust items, with
+//! serde attributes that decode every valid payload and encode it back
+//! unchanged.
+//!
+//! Paths are absolute (`::std::string::String`) so a spec type named
+//! `String`, `Option` or `Result` shadows nothing, and serde is reached
+//! through `socketspec_runtime`, the one dependency generated code needs.
 
-use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use serde_json::Value;
 
-use super::{TypeOptions, doc_attr};
+use super::{TypeOptions, doc_attr, ident};
 use crate::error::Error;
 use crate::model::Model;
+use crate::typing::{Field, Item, ItemKind, StructPlan, Ty, TypePlan, Variant};
 
-/// Schemas whose validation keywords the runtime enforces with `jsonschema`
-/// are given to typify without them, so the generated types are plain
-/// Rust types (`String`, not a regex-checked newtype needing extra crates).
-fn for_typify(schema: &Value) -> Value {
-    match schema {
-        Value::Object(object) => Value::Object(
-            object
-                .iter()
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.as_str(),
-                        "pattern"
-                            | "minLength"
-                            | "maxLength"
-                            | "format"
-                            | "$schema"
-                            | "examples"
-                            | "default"
-                    )
-                })
-                .map(|(k, v)| {
-                    let v = match k.as_str() {
-                        // Maps of schemas: recurse into each value.
-                        "properties" | "$defs" | "patternProperties" => match v {
-                            Value::Object(m) => Value::Object(
-                                m.iter().map(|(k, v)| (k.clone(), for_typify(v))).collect(),
-                            ),
-                            other => other.clone(),
-                        },
-                        "enum" | "const" | "required" => v.clone(),
-                        _ => for_typify(v),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(for_typify).collect()),
-        other => other.clone(),
-    }
-}
+/// The serde crate generated derives use.
+const SERDE: &str = "::socketspec_runtime::__private::serde";
+/// The helpers of `socketspec_payload::de`, for `deserialize_with`.
+const INTEGERS: &str = "::socketspec_runtime::__private::payload::de::integers";
+const PRESENT: &str = "::socketspec_runtime::__private::payload::de::present";
+const PRESENT_INTEGERS: &str = "::socketspec_runtime::__private::payload::de::present_integers";
 
-/// A definition that is just a primitive becomes a type alias rather than a
-/// newtype: `pub type Room = String;`.
-fn primitive_alias(schema: &Value) -> Option<TokenStream> {
-    let object = schema.as_object()?;
-    let allowed = ["type", "description", "title"];
-    if object.keys().any(|k| !allowed.contains(&k.as_str())) {
-        return None;
-    }
-    match object.get("type")?.as_str()? {
-        "string" => Some(quote!(::std::string::String)),
-        "integer" => Some(quote!(i64)),
-        "number" => Some(quote!(f64)),
-        "boolean" => Some(quote!(bool)),
-        _ => None,
-    }
-}
-
+/// The payload types, with the derives and attributes of `options` (each
+/// derive once per type, after the generator's own).
 pub(super) fn payload_types(model: &Model, options: &TypeOptions) -> Result<TokenStream, Error> {
-    let mut settings = typify::TypeSpaceSettings::default();
-    settings.with_struct_builder(false);
-    settings.with_derive("PartialEq".to_owned());
-    options.apply(&mut settings);
-    let mut aliases = Vec::new();
-    let mut entries: Vec<(String, schemars::schema::Schema)> = Vec::new();
-    let to_schema = |v: &Value| -> Result<schemars::schema::Schema, Error> {
-        serde_json::from_value(for_typify(v)).map_err(|e| Error::Generate {
-            file: model.file.clone(),
-            message: format!("schema not understood: {e}"),
-        })
+    let plan = &model.types;
+    let items = plan.items.iter().map(|item| render_item(item, plan));
+    let types = quote! {
+        // Unused by a spec whose payloads are all plain JSON values.
+        #[allow(unused_imports)]
+        use ::socketspec_runtime::__private::{serde, serde_json};
+        #(#items)*
     };
-    for (name, schema) in &model.defs {
-        let type_name = name.to_upper_camel_case();
-        let stripped = for_typify(schema);
-        if let Some(rust) = primitive_alias(&stripped) {
-            let ident = format_ident!("{}", type_name);
-            let doc = doc_attr(
-                schema.get("description").and_then(Value::as_str),
-                &format!(" `$defs.{name}` of the spec."),
-            );
-            aliases.push(quote! { #doc pub type #ident = #rust; });
-            settings.with_replacement(type_name.clone(), type_name.clone(), std::iter::empty());
-        }
-        entries.push((name.clone(), to_schema(schema)?));
+    if options.derives.is_empty() && options.attributes.is_empty() {
+        return Ok(types);
     }
-    for event in &model.events {
-        entries.push((
-            event.type_name.clone(),
-            to_schema(&with_description(
-                &event.payload,
-                event.description.as_deref(),
-                &format!("The payload of `{}`.", event.name),
-            ))?,
-        ));
+    let mut file = syn::parse2::<syn::File>(types).map_err(|e| Error::Generate {
+        file: model.file.clone(),
+        message: format!("generated payload types do not parse: {e}"),
+    })?;
+    for item in &mut file.items {
+        let (name, attrs) = match item {
+            syn::Item::Struct(s) => (s.ident.to_string(), &mut s.attrs),
+            syn::Item::Enum(e) => (e.ident.to_string(), &mut e.attrs),
+            _ => continue,
+        };
+        add_options(&name, attrs, options);
     }
-    for msg in &model.server_events {
-        entries.push((
-            msg.type_name.clone(),
-            to_schema(&with_description(
-                &msg.payload,
-                msg.description.as_deref(),
-                &format!("The payload of `{}`.", msg.name),
-            ))?,
-        ));
-    }
-    let mut space = typify::TypeSpace::new(&settings);
-    // typify may panic on schemas it does not support; report that as a spec
-    // problem instead of crashing the build script.
-    let added = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        space.add_ref_types(entries).map(|()| space.to_stream())
-    }));
-    let stream = match added {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => {
-            return Err(Error::Generate {
-                file: model.file.clone(),
-                message: format!("a payload schema cannot be turned into Rust types: {e}"),
-            });
-        }
-        Err(_) => {
-            return Err(Error::Generate {
-                file: model.file.clone(),
-                message: "a payload schema uses a construct the type generator (typify) does not support; simplify it (e.g. avoid deeply combined allOf/oneOf)".to_owned(),
-            });
-        }
-    };
-    Ok(quote! { #(#aliases)* #stream })
+    Ok(quote!(#file))
 }
 
-fn with_description(schema: &Value, description: Option<&str>, fallback: &str) -> Value {
-    let mut schema = schema.clone();
-    if let Some(obj) = schema
-        .as_object_mut()
-        .filter(|o| !o.contains_key("description"))
-    {
-        {
-            obj.insert(
-                "description".into(),
-                Value::String(description.unwrap_or(fallback).to_owned()),
-            );
+/// Adds `options`' derives the type lacks to its one `#[derive(..)]`, and
+/// the attributes meant for the type `name` (or for every type, `"."`).
+fn add_options(name: &str, attrs: &mut Vec<syn::Attribute>, options: &TypeOptions) {
+    type Paths = syn::punctuated::Punctuated<syn::Path, syn::Token![,]>;
+    let wanted = options
+        .derives
+        .iter()
+        .filter_map(|d| syn::parse_str::<syn::Path>(d).ok());
+    match attrs.iter_mut().find(|a| a.path().is_ident("derive")) {
+        Some(derive) => {
+            let mut paths = derive
+                .parse_args_with(Paths::parse_terminated)
+                .unwrap_or_default();
+            for path in wanted {
+                let last = last_segment(&path);
+                if !paths.iter().any(|p| last_segment(p) == last) {
+                    paths.push(path);
+                }
+            }
+            *derive = syn::parse_quote!(#[derive(#paths)]);
+        }
+        None => {
+            let paths: Vec<syn::Path> = wanted.collect();
+            if !paths.is_empty() {
+                attrs.insert(0, syn::parse_quote!(#[derive(#(#paths),*)]));
+            }
         }
     }
-    schema
+    for (path, attribute) in &options.attributes {
+        if path == "." || path == name {
+            let parsed = syn::parse::Parser::parse_str(syn::Attribute::parse_outer, attribute);
+            attrs.extend(parsed.unwrap_or_default());
+        }
+    }
+}
+
+/// `serde::Serialize` -> `Serialize`: derives compare by their last segment.
+fn last_segment(path: &syn::Path) -> String {
+    path.segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+/// The Rust spelling of a type.
+pub(super) fn ty_tokens(ty: &Ty, items: &[Item]) -> TokenStream {
+    match ty {
+        Ty::Any | Ty::Def(_) => quote!(serde_json::Value),
+        Ty::Object => quote!(serde_json::Map<::std::string::String, serde_json::Value>),
+        Ty::Unit => quote!(()),
+        Ty::Bool => quote!(bool),
+        Ty::I64 => quote!(i64),
+        Ty::U64 => quote!(u64),
+        Ty::Integer => quote!(::socketspec_runtime::Integer),
+        Ty::F64 => quote!(f64),
+        Ty::String => quote!(::std::string::String),
+        Ty::Vec(inner) => {
+            let inner = ty_tokens(inner, items);
+            quote!(::std::vec::Vec<#inner>)
+        }
+        Ty::Tuple(parts) => {
+            let parts = parts.iter().map(|p| ty_tokens(p, items));
+            quote!((#(#parts,)*))
+        }
+        Ty::Map(inner) => {
+            let inner = ty_tokens(inner, items);
+            quote!(::std::collections::BTreeMap<::std::string::String, #inner>)
+        }
+        Ty::Option(inner) => {
+            let inner = ty_tokens(inner, items);
+            quote!(::std::option::Option<#inner>)
+        }
+        Ty::Boxed(inner) => {
+            let inner = ty_tokens(inner, items);
+            quote!(::std::boxed::Box<#inner>)
+        }
+        Ty::Named(i) => match items.get(*i) {
+            Some(item) => {
+                let name = format_ident!("{}", item.name);
+                quote!(#name)
+            }
+            None => quote!(serde_json::Value),
+        },
+    }
+}
+
+fn render_item(item: &Item, plan: &TypePlan) -> TokenStream {
+    let items = plan.items.as_slice();
+    let name = format_ident!("{}", item.name);
+    let doc = doc_attr(Some(&item.doc), "");
+    match &item.kind {
+        ItemKind::Alias(ty) => {
+            let ty = ty_tokens(ty, items);
+            quote! { #doc pub type #name = #ty; }
+        }
+        ItemKind::Newtype(ty) => {
+            let with = integers_attr(ty.has_machine_integers(items));
+            let ty = ty_tokens(ty, items);
+            quote! {
+                #doc
+                #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
+                #[serde(crate = #SERDE, transparent)]
+                pub struct #name {
+                    /// The value.
+                    #with
+                    pub value: #ty,
+                }
+            }
+        }
+        ItemKind::Struct(plan) => render_struct(&name, &doc, plan, items),
+        ItemKind::Enum(variants) => render_enum(&name, &doc, variants),
+        ItemKind::Tagged { tag, variants } => {
+            let variants = variants.iter().map(|v| {
+                let vname = format_ident!("{}", v.name);
+                let value = &v.value;
+                let vdoc = format!(" `\"{tag}\": \"{value}\"`.");
+                match &v.ty {
+                    Some(ty) => {
+                        let ty = ty_tokens(ty, items);
+                        quote! { #[doc = #vdoc] #[serde(rename = #value)] #vname(#ty), }
+                    }
+                    None => quote! { #[doc = #vdoc] #[serde(rename = #value)] #vname, },
+                }
+            });
+            quote! {
+                #doc
+                #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
+                #[serde(crate = #SERDE, tag = #tag)]
+                pub enum #name {
+                    #(#variants)*
+                }
+            }
+        }
+        ItemKind::Untagged(variants) => {
+            let variants = variants.iter().map(|v| untagged_variant(v, items));
+            quote! {
+                #doc
+                #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
+                #[serde(crate = #SERDE, untagged)]
+                pub enum #name {
+                    #(#variants)*
+                }
+            }
+        }
+    }
+}
+
+fn untagged_variant(v: &Variant, items: &[Item]) -> TokenStream {
+    let vname = format_ident!("{}", v.name);
+    let vdoc = format!(" A JSON {}.", v.name.to_lowercase());
+    let ty = v.ty.clone().unwrap_or(Ty::Any);
+    let with = integers_attr(ty.has_machine_integers(items));
+    let ty = ty_tokens(&ty, items);
+    quote! { #[doc = #vdoc] #vname(#with #ty), }
+}
+
+fn integers_attr(needed: bool) -> TokenStream {
+    if needed {
+        quote!(#[serde(deserialize_with = #INTEGERS)])
+    } else {
+        quote!()
+    }
+}
+
+fn render_struct(
+    name: &syn::Ident,
+    doc: &TokenStream,
+    plan: &StructPlan,
+    items: &[Item],
+) -> TokenStream {
+    let fields = plan.fields.iter().map(|f| render_field(f, items));
+    let extra = plan.extra.as_ref().map(|extra| {
+        let field = ident(&extra.name);
+        let with = integers_attr(extra.ty.has_machine_integers(items));
+        let ty = match &extra.ty {
+            Ty::Any => ty_tokens(&Ty::Object, items),
+            other => ty_tokens(&Ty::Map(Box::new(other.clone())), items),
+        };
+        quote! {
+            /// The properties the schema allows beyond the named ones, kept
+            /// so the payload round-trips unchanged.
+            #[serde(flatten)]
+            #with
+            pub #field: #ty,
+        }
+    });
+    let default = plan
+        .fields
+        .iter()
+        .all(|f| !f.required)
+        .then(|| quote!(, Default));
+    let deny = plan.closed.then(|| quote!(, deny_unknown_fields));
+    quote! {
+        #doc
+        #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq #default)]
+        #[serde(crate = #SERDE #deny)]
+        pub struct #name {
+            #(#fields)*
+            #extra
+        }
+    }
+}
+
+fn render_field(field: &Field, items: &[Item]) -> TokenStream {
+    let name = ident(&field.name);
+    let bare = field.name.trim_start_matches("r#");
+    let rename = (bare != field.json).then(|| {
+        let json = &field.json;
+        quote!(#[serde(rename = #json)])
+    });
+    let fallback = format!(
+        "`{}` ({}).",
+        field.json,
+        if field.required {
+            "required"
+        } else {
+            "optional"
+        }
+    );
+    let doc = doc_attr(field.doc.as_deref(), &fallback);
+    let ty = ty_tokens(&field.ty, items);
+    let integers = field.ty.has_machine_integers(items);
+    if field.required {
+        let with = integers_attr(integers);
+        return quote! { #doc #rename #with pub #name: #ty, };
+    }
+    // Optional: absent is `None`; a value that may be `null` is decoded
+    // as `Some(null)`, so the two stay apart.
+    let with = match (field.ty.accepts_null(items), integers) {
+        (true, false) => Some(PRESENT),
+        (true, true) => Some(PRESENT_INTEGERS),
+        (false, true) => Some(INTEGERS),
+        (false, false) => None,
+    }
+    .map(|path| quote!(, deserialize_with = #path));
+    quote! {
+        #doc
+        #rename
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none" #with)]
+        pub #name: ::std::option::Option<#ty>,
+    }
+}
+
+fn render_enum(name: &syn::Ident, doc: &TokenStream, variants: &[Variant]) -> TokenStream {
+    let defs = variants.iter().map(|v| {
+        let vname = format_ident!("{}", v.name);
+        let value = &v.value;
+        let vdoc = format!(" `{value:?}`.");
+        quote! { #[doc = #vdoc] #[serde(rename = #value)] #vname, }
+    });
+    let arms = variants.iter().map(|v| {
+        let vname = format_ident!("{}", v.name);
+        let value = &v.value;
+        quote! { Self::#vname => #value, }
+    });
+    quote! {
+        #doc
+        #[derive(serde::Deserialize, serde::Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[serde(crate = #SERDE)]
+        pub enum #name {
+            #(#defs)*
+        }
+
+        impl #name {
+            /// The value as it is written in JSON.
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    #(#arms)*
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    }
 }

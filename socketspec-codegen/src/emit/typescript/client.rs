@@ -82,6 +82,13 @@ pub(super) fn header(model: &Model, methods: &Methods, out: &mut String) {
     );
 }
 
+/// Whether a payload's type is the definition it is exactly a `$ref` to,
+/// under the same name (event `ping` of `$defs.ping`): declared once, with
+/// the definitions.
+fn shares_a_definition(type_name_: &str, payload: &serde_json::Value) -> bool {
+    crate::schema::exact_ref(payload).is_some_and(|def| type_name(def) == type_name_)
+}
+
 /// The spec's types: `$defs`, client event payloads, server event payloads
 /// and the unions of several replies.
 pub(super) fn types(model: &Model, methods: &Methods, out: &mut String) {
@@ -107,7 +114,9 @@ pub(super) fn types(model: &Model, methods: &Methods, out: &mut String) {
         if event.deprecated {
             doc.push("@deprecated This event is deprecated in the spec.".to_owned());
         }
-        named_type(out, &event.type_name, &event.payload, &doc);
+        if !shares_a_definition(&event.type_name, &event.payload) {
+            named_type(out, &event.type_name, &event.payload, &doc);
+        }
     }
 
     section(out, "Server -> client event payloads");
@@ -119,7 +128,9 @@ pub(super) fn types(model: &Model, methods: &Methods, out: &mut String) {
             origin(model, index)
         ));
         doc.extend(schema_doc(&message.payload));
-        named_type(out, &message.type_name, &message.payload, &doc);
+        if !shares_a_definition(&message.type_name, &message.payload) {
+            named_type(out, &message.type_name, &message.payload, &doc);
+        }
     }
     for event in model.events.iter().filter(|e| e.emits.len() > 1) {
         let doc = vec![format!(

@@ -49,9 +49,26 @@ const OBJECT_MEMBERS: &[&str] = &[
     "valueOf",
 ];
 
-/// The TypeScript (and Rust) type name of a `$defs` entry.
+/// The TypeScript (and Rust) type name of a `$defs` entry: its name in
+/// UpperCamelCase, with the suffix `Def` when the generated code declares or
+/// uses that name itself (`$defs.error` -> `ErrorDef`, as in Rust).
 pub(super) fn type_name(def: &str) -> String {
-    def.to_upper_camel_case()
+    static RESERVED: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    let reserved = RESERVED.get_or_init(|| {
+        let mut names = taken_type_names();
+        names.extend(
+            crate::validate::GENERATED_TYPE_NAMES
+                .iter()
+                .map(|n| (*n).to_owned()),
+        );
+        names
+    });
+    let name = def.to_upper_camel_case();
+    if reserved.contains(&name) {
+        format!("{name}Def")
+    } else {
+        name
+    }
 }
 
 /// The alias of an event's several possible replies: `JoinReply`.
@@ -169,11 +186,13 @@ fn identifier_prefix(text: &str) -> Option<&str> {
     (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some(name)
 }
 
-/// The camelCase method for each client event, by event name.
+/// The camelCase method for each client event, by event name. A method
+/// the client itself has (`close`) becomes `emit<Name>`; one an earlier
+/// event already took (`set_x_y` and `set-x-y` both give `setXY`) gets the
+/// suffix `2`, `3`, ... in file order, as Rust's handler methods do.
 pub(super) fn method_names(model: &Model) -> Result<Methods, Error> {
     let taken = taken_member_names();
     let mut methods = Methods::new();
-    let mut errors = Vec::new();
     for event in &model.events {
         let camel: String = event
             .name
@@ -181,29 +200,27 @@ pub(super) fn method_names(model: &Model) -> Result<Methods, Error> {
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
-        let method = if camel.is_empty() || taken.contains(&camel) {
+        let base = if camel.is_empty() || taken.contains(&camel) {
             format!("emit{}", event.name.to_upper_camel_case())
         } else {
             camel
         };
-        if let Some((other, _)) = methods.iter().find(|(_, m)| **m == method) {
-            errors.push(SpecError::new(
-                &model.file,
-                join_path("events", &event.name),
-                format!(
-                    "events `{other}` and `{}` would both get the TypeScript client method `{method}`",
-                    event.name
-                ),
-                "rename one of the two",
-            ));
-        }
+        let free = |m: &String| !methods.values().any(|used| used == m) && !taken.contains(m);
+        let method = std::iter::once(base.clone())
+            .chain((2..).map(|n| format!("{base}{n}")))
+            .find(free)
+            .unwrap_or(base);
         methods.insert(event.name.clone(), method);
     }
-    if errors.is_empty() {
-        Ok(methods)
-    } else {
-        Err(Error::Spec(errors))
-    }
+    Ok(methods)
+}
+
+/// Type names an event's payload type must not take in either language:
+/// what the generated TypeScript declares or uses (`Client`, `Error`,
+/// `String`, ...). Rust's naming avoids them too, so both clients name a
+/// payload alike.
+pub(crate) fn reserved_type_names() -> BTreeSet<String> {
+    taken_type_names()
 }
 
 /// Every spec type must keep its name clear of what the client defines.
@@ -333,18 +350,20 @@ mod tests {
     }
 
     #[test]
-    fn two_events_with_one_method_name_are_reported() {
+    fn two_events_with_one_method_name_get_numbered_methods() {
         let model = spec_with(
             json!({
                 "close": {"payload": {"type": "object", "properties": {}}},
-                "emit_close": {"payload": {"type": "object", "properties": {}}}
+                "emit_close": {"payload": {"type": "object", "properties": {}}},
+                "set_x_y": {},
+                "set-x-y": {}
             }),
             json!({}),
         );
-        let text = method_names(&model).unwrap_err().to_string();
-        assert!(
-            text.contains("would both get the TypeScript client method `emitClose`"),
-            "{text}"
-        );
+        let methods = method_names(&model).unwrap();
+        assert_eq!(methods["close"], "emitClose");
+        assert_eq!(methods["emit_close"], "emitClose2");
+        assert_eq!(methods["set_x_y"], "setXY");
+        assert_eq!(methods["set-x-y"], "setXY2");
     }
 }

@@ -232,7 +232,10 @@ fn object_literal(object: &Map<String, Value>, indent: usize) -> String {
         _ => match additional {
             Some(Value::Bool(false)) => "Record<string, never>".to_owned(),
             Some(schema @ Value::Object(_)) => {
-                format!("Record<string, {}>", ty(schema, indent).text)
+                // An index signature, not `Record<..>`: a recursive alias
+                // (`type Config = string | { [key: string]: Config }`) may
+                // refer to itself through it (TS2456 otherwise).
+                format!("{{ [key: string]: {} }}", ty(schema, indent).text)
             }
             _ => "Record<string, unknown>".to_owned(),
         },
@@ -372,7 +375,7 @@ export interface Thing {
   both?: Tag & {
     z?: string;
   };
-  map?: Record<string, number>;
+  map?: { [key: string]: number };
   any?: unknown;
 }
 
