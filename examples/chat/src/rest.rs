@@ -132,6 +132,7 @@ async fn announce(State(rest): State<Rest>, headers: HeaderMap, body: Bytes) -> 
                 room: message.room.clone(),
                 from: ANNOUNCER.to_owned(),
                 text: message.text,
+                extra: Default::default(),
             },
         )
         .await;
