@@ -25,6 +25,7 @@ static META: AppMeta = AppMeta {
     spec_json: None,
     docs_html: None,
     asyncapi_json: None,
+    schema_defs: "",
 };
 
 /// What authentication and `on_connect` saw.

@@ -72,6 +72,7 @@ static META: AppMeta = AppMeta {
     spec_json: None,
     docs_html: None,
     asyncapi_json: None,
+    schema_defs: "",
 };
 
 /// Its hooks panic when the connection's `?panic=` names them.

@@ -32,6 +32,7 @@ static META: AppMeta = AppMeta {
     spec_json: None,
     docs_html: None,
     asyncapi_json: None,
+    schema_defs: "",
 };
 
 impl Hooks for Gated {

@@ -304,6 +304,7 @@ mod tests {
             spec_json: None,
             docs_html: None,
             asyncapi_json: None,
+            schema_defs: "",
         };
         let validators = Validators::compile(&WIDE_META).unwrap_or_else(|_| panic!("compiles"));
         let long = "x".repeat(10_000);
