@@ -41,15 +41,20 @@ fn decode(c: &mut Criterion) {
     });
 }
 
-/// The chat spec's `send_message` payload schema, standalone (every `$ref`
-/// resolved), compiled once as the runtime does at start-up: the runtime
-/// reads it from the generated `META`, and so does this.
+/// The chat spec's `send_message` payload schema with the spec's shared
+/// `$defs` beside it, compiled once as the runtime does at start-up: the
+/// runtime reads both from the generated `META`, and so does this.
 fn send_message_validator() -> jsonschema::Validator {
     let Some(event) = chat::META.events.iter().find(|e| e.name == "send_message") else {
         fail("chat spec", "no send_message event")
     };
-    let schema: Value = serde_json::from_str(event.payload_schema)
+    let mut schema: Value = serde_json::from_str(event.payload_schema)
         .unwrap_or_else(|e| fail("send_message schema", e));
+    let shared: Value = serde_json::from_str(chat::META.schema_defs)
+        .unwrap_or_else(|e| fail("shared definitions", e));
+    if let (Some(schema), Some(defs)) = (schema.as_object_mut(), shared.get("$defs")) {
+        schema.insert("$defs".to_owned(), defs.clone());
+    }
     jsonschema::draft202012::new(&schema).unwrap_or_else(|e| fail("send_message schema", e))
 }
 
