@@ -13,6 +13,7 @@
 //! ([`Connection::join`](crate::Connection::join)).
 
 mod catalog;
+mod members;
 mod push;
 mod registry;
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::frame::Frame;
 use crate::mailbox::{Mailbox, SendError};
 
-type Members = HashMap<Box<str>, Arc<Mailbox>>;
+use super::members::Members;
 
 /// Who is in which room on this node.
 #[derive(Default)]
@@ -83,17 +83,15 @@ impl Registry {
     /// `RoomCapReached` when the room is new and the budget is spent.
     pub(crate) fn join(&self, room: &str, member: &Arc<Mailbox>) -> Result<usize, RoomCapReached> {
         let mut rooms = self.lock();
-        let members = match rooms.get_mut(room) {
-            Some(members) => members,
-            None => {
-                if self.budget.as_ref().is_some_and(|b| !b.take()) {
-                    return Err(RoomCapReached);
-                }
-                rooms.entry(room.to_owned()).or_default()
-            }
-        };
-        members.insert(member.id().into(), Arc::clone(member));
-        Ok(members.len())
+        if let Some(members) = rooms.get_mut(room) {
+            members.insert(member);
+            return Ok(members.len());
+        }
+        if self.budget.as_ref().is_some_and(|b| !b.take()) {
+            return Err(RoomCapReached);
+        }
+        rooms.insert(room.to_owned(), Members::new(member));
+        Ok(1)
     }
 
     /// The server-wide cap this registry counts against.
@@ -107,8 +105,7 @@ impl Registry {
         let Some(members) = rooms.get_mut(room) else {
             return 0;
         };
-        members.remove(member_id);
-        let left = members.len();
+        let left = members.remove(member_id);
         if left == 0 {
             rooms.remove(room);
             if let Some(budget) = &self.budget {
@@ -119,14 +116,12 @@ impl Registry {
             if rooms.capacity() > 64 && len * 4 < rooms.capacity() {
                 rooms.shrink_to(len * 2);
             }
-        } else if members.capacity() > 16 && left * 4 < members.capacity() {
-            members.shrink_to(left * 2);
         }
         left
     }
 
     pub(crate) fn member_count(&self, room: &str) -> usize {
-        self.lock().get(room).map_or(0, HashMap::len)
+        self.lock().get(room).map_or(0, Members::len)
     }
 
     /// Number of non-empty rooms on this node.
@@ -150,8 +145,8 @@ impl Registry {
         let Some(members) = rooms.get(room) else {
             return delivery;
         };
-        for (id, mailbox) in members {
-            if Some(&**id) == except {
+        for mailbox in members.mailboxes() {
+            if Some(mailbox.id()) == except {
                 continue;
             }
             match mailbox.send(frame.clone()) {
