@@ -60,6 +60,12 @@ async fn echoed(client: &TestClient, spec: &Compiled, event: &str, payload: &Val
 fn every_regression_spec_is_compiled_and_checks_its_examples() {
     let specs = file_specs();
     assert!(specs.len() >= 6, "{} spec files", specs.len());
+    // Issue 12: at least 6 realistic multi-event specs.
+    let corpus = specs
+        .iter()
+        .filter(|s| s.source.contains("/corpus/"))
+        .count();
+    assert!(corpus >= 6, "{corpus} corpus specs");
     for spec in specs {
         let checked = (spec.check_examples)()
             .unwrap_or_else(|e| panic!("{}: check_examples failed:\n{e}", spec.source));

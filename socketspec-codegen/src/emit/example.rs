@@ -324,6 +324,34 @@ impl Generator<'_> {
         for key in required {
             out.entry(key.to_owned()).or_insert(Value::Null);
         }
+        // `minProperties` beyond the named properties: keys drawn from
+        // `patternProperties`, then from `additionalProperties`.
+        let wanted = usize::try_from(min_properties).unwrap_or(usize::MAX);
+        let patterns = obj.get("patternProperties").and_then(Value::as_object);
+        for (pattern, sub) in patterns.into_iter().flatten() {
+            if out.len() >= wanted {
+                break;
+            }
+            let key = sample_pattern(pattern);
+            if !out.contains_key(&key) {
+                let value = self.value(sub, &key, depth + 1, minimal);
+                out.insert(key, value);
+            }
+        }
+        let extra = obj.get("additionalProperties");
+        let mut index = 1;
+        while out.len() < wanted && extra != Some(&Value::Bool(false)) && index <= wanted + 1 {
+            let key = format!("key{index}");
+            index += 1;
+            if out.contains_key(&key) {
+                continue;
+            }
+            let value = match extra.filter(|e| e.is_object()) {
+                Some(sub) => self.value(sub, &key, depth + 1, minimal),
+                None => Value::String("value".to_owned()),
+            };
+            out.insert(key, value);
+        }
         Value::Object(out)
     }
 
