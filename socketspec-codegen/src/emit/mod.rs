@@ -7,4 +7,5 @@ pub mod example;
 pub mod protocol;
 pub mod rust;
 mod samples;
+mod schema_table;
 pub mod typescript;
