@@ -61,14 +61,14 @@ fn main() {
         );
     }
 
-    let seed = std::env::var("SOCKETSPEC_PROP_SEED")
+    let entropy = std::env::var("SOCKETSPEC_PROP_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(random::DEFAULT_SEED);
-    let spec = random::spec(seed, random::SCHEMAS);
+    let spec = random::spec(entropy, random::SCHEMAS);
     let spec_file = out.join("random_schemas.json");
     write(&spec_file, &spec);
-    index.compile(&spec_file, "random_schemas", glue::Kind::Random { seed });
+    index.compile(&spec_file, "random_schemas", glue::Kind::Random { entropy });
 
     write(&out.join("index.rs"), &index.render());
 }

@@ -14,8 +14,8 @@ pub enum Kind {
     /// A JSON-Schema-Test-Suite file: which groups were compiled, which
     /// `check` refused (JSON, see `suite.rs`).
     Suite { file: String, groups: String },
-    /// Random schemas from this seed.
-    Random { seed: u64 },
+    /// Random schemas from this entropy.
+    Random { entropy: u64 },
 }
 
 /// Everything compiled so far.
@@ -54,7 +54,7 @@ impl Index {
             Kind::Suite { file, groups } => {
                 format!("SpecKind::Suite {{ file: {file:?}, groups: {groups:?} }}")
             }
-            Kind::Random { seed } => format!("SpecKind::Random {{ seed: {seed} }}"),
+            Kind::Random { entropy } => format!("SpecKind::Random {{ entropy: {entropy} }}"),
         };
         let warnings: Vec<String> = model
             .warnings()

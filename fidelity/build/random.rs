@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-/// The seed when `SOCKETSPEC_PROP_SEED` is not set.
+/// The entropy when `SOCKETSPEC_PROP_SEED` is not set.
 pub const DEFAULT_SEED: u64 = 0x5eed_f1de_2024;
 /// How many schemas (one event each).
 pub const SCHEMAS: usize = 120;
@@ -76,8 +76,8 @@ const PATTERNS: [&str; 3] = ["^[a-z]+$", "^[0-9]{2,4}$", "^x-"];
 
 /// The spec: `SCHEMAS` events `p<i>`, each taking `{"value": <schema>}`
 /// and sending it back as `seen`, and the definitions they reference.
-pub fn spec(seed: u64, count: usize) -> String {
-    let mut rng = Rng(seed | 1);
+pub fn spec(entropy: u64, count: usize) -> String {
+    let mut rng = Rng(entropy | 1);
     let mut events = Map::new();
     for i in 0..count {
         let schema = draw(&mut rng, 3);
@@ -95,7 +95,7 @@ pub fn spec(seed: u64, count: usize) -> String {
     }
     serde_json::to_string_pretty(&json!({
         "socketspec": "1",
-        "info": {"title": format!("Random schemas (seed {seed})"), "version": "1"},
+        "info": {"title": format!("Random schemas (entropy {entropy})"), "version": "1"},
         "$defs": {
             "Tree": {
                 "type": "object",

@@ -47,10 +47,10 @@ pub enum SpecKind {
         /// The groups.
         groups: &'static str,
     },
-    /// Random schemas drawn from `seed`.
+    /// Random schemas drawn from `entropy`.
     Random {
-        /// The seed.
-        seed: u64,
+        /// The entropy.
+        entropy: u64,
     },
 }
 

@@ -62,10 +62,10 @@ fn events(spec: &Compiled) -> (Map<String, Value>, Vec<Event>) {
 }
 
 /// A valid instance of `event`, if the generator finds one in a few draws.
-fn valid_instance(defs: &Map<String, Value>, event: &Event, seed: u64) -> Option<Value> {
+fn valid_instance(defs: &Map<String, Value>, event: &Event, entropy: u64) -> Option<Value> {
     let mut generator = Generator {
         defs,
-        rng: Rng(seed | 1),
+        rng: Rng(entropy | 1),
     };
     let value = event.schema.get("properties")?.get("value")?;
     (0..40).find_map(|_| {
@@ -81,7 +81,7 @@ fn the_generator_finds_valid_instances_of_most_schemas() {
     assert!(events.len() >= 100, "{} events", events.len());
     let found = events
         .iter()
-        .filter(|e| (1..=5).any(|seed| valid_instance(&defs, e, seed).is_some()))
+        .filter(|e| (1..=5).any(|entropy| valid_instance(&defs, e, entropy).is_some()))
         .count();
     assert!(
         found * 10 >= events.len() * 9,
@@ -108,9 +108,9 @@ fn random_instances_round_trip_and_random_mutations_are_refused() {
     });
     let strategy = (0..events.len(), any::<u64>());
     runner
-        .run(&strategy, |(index, seed)| {
+        .run(&strategy, |(index, entropy)| {
             let event = &events[index];
-            let Some(payload) = valid_instance(&defs, event, seed) else {
+            let Some(payload) = valid_instance(&defs, event, entropy) else {
                 return Ok(());
             };
             (spec.round_trip)(event.name, &payload)
@@ -128,7 +128,7 @@ fn random_instances_round_trip_and_random_mutations_are_refused() {
             );
             let mut generator = Generator {
                 defs: &defs,
-                rng: Rng(seed.rotate_left(17) | 1),
+                rng: Rng(entropy.rotate_left(17) | 1),
             };
             let mutated = generator.mutate(&payload);
             if !event.validator.is_valid(&mutated) {

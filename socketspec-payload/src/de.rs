@@ -294,7 +294,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for IntegerVisitor<V> {
     }
 }
 
-/// Passes [`Lenient`] on to the value a seed decodes.
+/// Passes [`Lenient`] on to the value a wanted decodes.
 struct Seed<S>(S);
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<S> {
@@ -310,9 +310,9 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Wrap<A> {
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
-        seed: T,
+        wanted: T,
     ) -> Result<Option<T::Value>, A::Error> {
-        self.0.next_element_seed(Seed(seed))
+        self.0.next_element_seed(Seed(wanted))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -325,13 +325,16 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Wrap<A> {
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
-        seed: K,
+        wanted: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        self.0.next_key_seed(Seed(seed))
+        self.0.next_key_seed(Seed(wanted))
     }
 
-    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
-        self.0.next_value_seed(Seed(seed))
+    fn next_value_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        wanted: T,
+    ) -> Result<T::Value, A::Error> {
+        self.0.next_value_seed(Seed(wanted))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -345,10 +348,10 @@ impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Wrap<A> {
 
     fn variant_seed<T: DeserializeSeed<'de>>(
         self,
-        seed: T,
+        wanted: T,
     ) -> Result<(T::Value, Self::Variant), A::Error> {
         self.0
-            .variant_seed(seed)
+            .variant_seed(wanted)
             .map(|(value, variant)| (value, Wrap(variant)))
     }
 }
@@ -360,8 +363,11 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Wrap<A> {
         self.0.unit_variant()
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, A::Error> {
-        self.0.newtype_variant_seed(Seed(seed))
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        wanted: T,
+    ) -> Result<T::Value, A::Error> {
+        self.0.newtype_variant_seed(Seed(wanted))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
