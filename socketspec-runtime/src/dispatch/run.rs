@@ -163,7 +163,10 @@ async fn report<A: App>(
     id: Option<RequestId>,
     error: Error,
 ) {
-    if !error.is_payload_refusal() {
+    if error.is_payload_refusal() {
+        // Which event and connection, not the payload's contents.
+        tracing::debug!(connection = conn.id(), event, code = ?error.code(), "payload refused");
+    } else {
         tracing::debug!(connection = conn.id(), event, ?error, "handler failed");
         crate::panic_report::catch_panic("on_error", app.hooks().on_error(&conn, event, &error))
             .await;

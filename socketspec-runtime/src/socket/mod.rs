@@ -67,6 +67,8 @@ pub(crate) async fn serve<A, S>(
     let identity = match admission.identity {
         Ok(identity) => identity,
         Err(rejection) => {
+            // The reason, never the credential.
+            tracing::info!(namespace = namespace.name(), reason = %rejection.0, "authentication refused");
             refuse(&hub, &mut ws, &rejection).await;
             return;
         }
@@ -83,6 +85,12 @@ pub(crate) async fn serve<A, S>(
     let user = conn.user_id();
     let rooms = Arc::clone(&namespace.rooms);
     rooms.add_addresses(conn.mailbox(), user.as_deref()).await;
+    tracing::debug!(
+        connection = conn.id(),
+        namespace = namespace.name(),
+        user = user.as_deref(),
+        "connected"
+    );
     let mut lp = ConnectionLoop::new(ws, conn, app, namespace, chain, hub);
     // A panic anywhere in the loop must not skip the cleanup below: the
     // connection would stay a member of its rooms forever (a ghost).
@@ -111,6 +119,11 @@ pub(crate) async fn serve<A, S>(
     )
     .await;
     lp.hub.metrics.connection_closed(&reason);
+    tracing::debug!(
+        connection = lp.conn.id(),
+        reason = reason.as_str(),
+        "disconnected"
+    );
 }
 
 /// A refused credential: `AUTH_ERROR`, no `__connect__`, close 4001.

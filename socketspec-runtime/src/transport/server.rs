@@ -275,6 +275,10 @@ impl Server {
         signal: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
         self.start().await?;
+        if let Ok(addr) = listener.local_addr() {
+            let namespaces: Vec<&str> = self.namespaces().map(|(_, path)| path).collect();
+            tracing::info!(%addr, ?namespaces, backend = self.inner.hub.backend_name(), "serving");
+        }
         let mut stop = self.inner.hub.shutdown.subscribe();
         tokio::pin!(signal);
         loop {
@@ -301,9 +305,11 @@ impl Server {
     /// mounted in another HTTP stack awaits before its process exits.
     pub async fn shutdown(&self) {
         let hub = &self.inner.hub;
+        tracing::info!(connections = hub.connection_count(), "shutting down");
         hub.start_shutdown();
         hub.wait_drained().await;
         hub.stop_backend().await;
+        tracing::info!("shut down");
     }
 
     fn spawn_http(&self, tcp: tokio::net::TcpStream) {
