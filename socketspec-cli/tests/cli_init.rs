@@ -9,15 +9,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use support::{build_offline, workspace};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod support;
 
 fn socketspec(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_socketspec"))
@@ -91,14 +89,7 @@ fn init_project_builds_offline_and_runs() {
     );
 
     let target = workspace().join("target").join("init-project");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let build = Command::new(cargo)
-        .args(["build", "--offline", "--quiet"])
-        .current_dir(&project)
-        .env("CARGO_TARGET_DIR", &target)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let build = build_offline(&project);
     assert!(
         build.status.success(),
         "`cargo build --offline` of the new project failed:\n{}",

@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod support;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use std::process::Command;
+
+use support::{build_offline, workspace};
 
 /// The first fenced block of `lang` after `heading` in `text`.
 fn block_after<'a>(text: &'a str, heading: &str, lang: &str) -> &'a str {
@@ -49,15 +48,7 @@ fn the_readme_tour_builds() {
     std::fs::write(project.join("build.rs"), build_rs).unwrap();
     std::fs::write(project.join("src/main.rs"), format!("{handler}\n{main}")).unwrap();
 
-    let target = workspace().join("target").join("init-project");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let build = Command::new(cargo)
-        .args(["build", "--offline", "--quiet"])
-        .current_dir(&project)
-        .env("CARGO_TARGET_DIR", &target)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let build = build_offline(&project);
     assert!(
         build.status.success(),
         "the README's tour does not build:\n{}",

@@ -4,14 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[macro_use]
 mod support;
-
-use std::future::Future;
-use std::sync::Arc;
 
 use socketspec_runtime::config::HttpConfig;
 use socketspec_runtime::meta::AppMeta;
-use socketspec_runtime::{App, BuildError, Call, Hooks, Result, Server};
+use socketspec_runtime::{BuildError, Hooks, Server};
 use support::Echo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -35,25 +33,7 @@ static SPEC_ONLY: AppMeta = AppMeta {
 
 impl Hooks for SpecOnly {}
 
-impl App for SpecOnly {
-    type Hooks = Self;
-
-    fn meta(&self) -> &'static AppMeta {
-        &SPEC_ONLY
-    }
-
-    fn hooks(&self) -> &Self {
-        self
-    }
-
-    #[allow(clippy::manual_async_fn)]
-    fn dispatch(
-        _this: &Arc<Self>,
-        _call: Call,
-    ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
-        async { Ok(()) }
-    }
-}
+eventless_app!(SpecOnly, SPEC_ONLY);
 
 fn docs_on() -> HttpConfig {
     HttpConfig::default().docs(true)

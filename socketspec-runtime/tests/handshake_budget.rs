@@ -3,7 +3,9 @@
 //! its headers and query, over a real TCP upgrade.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::future::Future;
+#[macro_use]
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use socketspec_runtime::auth::AuthRejection;
 use socketspec_runtime::config::{HttpConfig, SessionConfig};
 use socketspec_runtime::meta::AppMeta;
 use socketspec_runtime::{
-    App, AuthBackend, Call, Connection, HandshakeRequest, Hooks, Identity, Result, Server,
+    AuthBackend, Connection, HandshakeRequest, Hooks, Identity, Result, Server,
 };
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -67,25 +69,7 @@ impl Hooks for Recorder {
     }
 }
 
-impl App for Recorder {
-    type Hooks = Self;
-
-    fn meta(&self) -> &'static AppMeta {
-        &META
-    }
-
-    fn hooks(&self) -> &Self {
-        self
-    }
-
-    #[allow(clippy::manual_async_fn)]
-    fn dispatch(
-        _this: &Arc<Self>,
-        _call: Call,
-    ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
-        async { Ok(()) }
-    }
-}
+eventless_app!(Recorder, META);
 
 async fn upgrade_with_headers(headers: usize, each: usize, budget: usize) -> Seen {
     let recorder = Recorder::default();

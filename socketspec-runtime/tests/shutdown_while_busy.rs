@@ -5,14 +5,16 @@
 //! the drain gave up.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::future::Future;
+#[macro_use]
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::Value;
 use socketspec_runtime::meta::AppMeta;
-use socketspec_runtime::{App, Call, Connection, Hooks, Result, Server};
+use socketspec_runtime::{Connection, Hooks, Result, Server};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
@@ -43,25 +45,7 @@ impl Hooks for Gated {
     }
 }
 
-impl App for Gated {
-    type Hooks = Self;
-
-    fn meta(&self) -> &'static AppMeta {
-        &META
-    }
-
-    fn hooks(&self) -> &Self {
-        self
-    }
-
-    #[allow(clippy::manual_async_fn)]
-    fn dispatch(
-        _this: &Arc<Self>,
-        _call: Call,
-    ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
-        async { Ok(()) }
-    }
-}
+eventless_app!(Gated, META);
 
 #[tokio::test]
 async fn a_shutdown_during_on_connect_still_closes_the_connection_with_1001() {

@@ -1,5 +1,7 @@
-//! A minimal app shared by the runtime's integration tests: one `echo`
-//! event, replied to as `echo_reply` with the same payload.
+//! What the runtime's integration tests share: a minimal app (one `echo`
+//! event, replied to as `echo_reply` with the same payload), and
+//! `eventless_app!` for test apps whose events need no handler.
+#![allow(dead_code, unused_macros)] // not every test binary uses every item
 
 use std::future::Future;
 use std::sync::Arc;
@@ -57,4 +59,33 @@ impl App for Echo {
 #[allow(dead_code)] // not every test binary uses it
 pub fn timers_off() -> socketspec_runtime::config::SessionConfig {
     socketspec_runtime::config::SessionConfig::without_timers()
+}
+
+/// Implements `App` for `$app` with `$meta` and itself as its hooks, for
+/// test apps whose events (if any) need no handler: dispatch does nothing.
+macro_rules! eventless_app {
+    ($app:ty, $meta:expr) => {
+        impl ::socketspec_runtime::App for $app {
+            type Hooks = Self;
+
+            fn meta(&self) -> &'static ::socketspec_runtime::meta::AppMeta {
+                &$meta
+            }
+
+            fn hooks(&self) -> &Self {
+                self
+            }
+
+            #[allow(clippy::manual_async_fn)]
+            fn dispatch(
+                _this: &::std::sync::Arc<Self>,
+                _call: ::socketspec_runtime::Call,
+            ) -> impl ::std::future::Future<Output = ::socketspec_runtime::Result<()>>
+            + Send
+            + 'static
+            + use<> {
+                async { Ok(()) }
+            }
+        }
+    };
 }
