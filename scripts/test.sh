@@ -44,9 +44,12 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 export CHROMIUM
 
-# The multi-node tests use Redis at 127.0.0.1:6379 (each under its own key
-# prefix); the Redis restart test starts and kills a `redis-server` of its
-# own on another port, so the binary must be on PATH.
+# The multi-node tests need a Redis (each test works under its own key
+# prefix) and the `redis-server` binary (the Redis restart test starts and
+# kills one of its own on another port). They use SOCKETSPEC_TEST_REDIS_URL:
+# when it is not set, the machine's Redis at 127.0.0.1:6379 if one answers
+# there, otherwise a throwaway redis-server started here on a free loopback
+# port and stopped when this script exits.
 if ! command -v redis-server >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "scripts/test.sh: installing Debian's redis-server for the multi-node tests"
@@ -58,14 +61,36 @@ if ! command -v redis-server >/dev/null 2>&1; then
     exit 1
   fi
 fi
-if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
-  echo "scripts/test.sh: starting redis-server on 127.0.0.1:6379 for the multi-node tests"
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break
-    sleep 0.2
-  done
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -z "${SOCKETSPEC_TEST_REDIS_URL:-}" ]; then
+  if answers 6379; then
+    SOCKETSPEC_TEST_REDIS_URL="redis://127.0.0.1:6379"
+  else
+    port=""
+    for candidate in $(shuf -i 20000-60000 -n 50); do
+      if ! answers "$candidate"; then port="$candidate"; break; fi
+    done
+    if [ -z "$port" ]; then
+      echo "scripts/test.sh: found no free loopback port for a throwaway redis-server" >&2
+      exit 1
+    fi
+    redis_dir="$(mktemp -d)"
+    redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+      --dir "$redis_dir" --logfile "$redis_dir/redis.log" &
+    redis_pid=$!
+    trap 'kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null; rm -rf "$redis_dir"' EXIT
+    for _ in $(seq 50); do answers "$port" && break; sleep 0.1; done
+    if ! answers "$port"; then
+      echo "scripts/test.sh: the throwaway redis-server did not start on port $port:" >&2
+      cat "$redis_dir/redis.log" >&2
+      exit 1
+    fi
+    echo "scripts/test.sh: no Redis at 127.0.0.1:6379; started a throwaway redis-server on 127.0.0.1:$port for this run"
+    SOCKETSPEC_TEST_REDIS_URL="redis://127.0.0.1:$port"
+  fi
 fi
+export SOCKETSPEC_TEST_REDIS_URL
+echo "scripts/test.sh: the multi-node tests use Redis at $SOCKETSPEC_TEST_REDIS_URL"
 
 # Build both chat servers once up front so the end-to-end tests start them
 # quickly (the harness uses a binary that exists as it is).

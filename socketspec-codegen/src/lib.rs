@@ -99,6 +99,13 @@ pub use outputs::HandlerMethod;
 pub use spec::{FORMAT_SCHEMA_ID, format_schema};
 pub use warning::SpecWarning;
 
+/// docs/typescript-client.md, whose Rust snippet (a `build.rs`) compiles as
+/// this crate's doctest; its TypeScript snippets are type-checked by the
+/// end-to-end tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/typescript-client.md")]
+pub struct TypescriptClientGuide;
+
 /// Compiles the spec at `path` (relative to the crate running `build.rs`)
 /// into `$OUT_DIR/<name>.rs`, where `<name>` is the file's stem in snake
 /// case, with the default options of [`Builder::new`]. Prints

@@ -111,6 +111,10 @@ pub struct ServerEventModel {
     pub name: String,
     /// The payload type's name.
     pub type_name: String,
+    /// What its typed methods are named after: `emit_<method>`,
+    /// `broadcast_<method>` (`chat.new-message` -> `chat_new_message`),
+    /// distinct among all server events.
+    pub method: String,
     /// The description (the first one declared).
     pub description: Option<String>,
     /// The resolved payload schema.
@@ -231,7 +235,6 @@ impl Model {
                     });
                 }
             }
-            check_context_methods(file, &at, event, &mut errors);
             events.push(EventModel {
                 name: name.clone(),
                 // Both are assigned once every name is known.
@@ -464,6 +467,7 @@ fn server_event(
     events.push(ServerEventModel {
         name: name.to_owned(),
         type_name: String::new(),
+        method: String::new(),
         description,
         payload,
         path: at.to_owned(),
@@ -545,46 +549,4 @@ fn room_ident(literal: &str, index: usize) -> String {
         ident = format!("room_{index}");
     }
     ident
-}
-
-/// The context method the Rust emitter generates for a server event:
-/// `emit_message_ack`, `broadcast_new_message`.
-fn context_method(prefix: &str, name: &str) -> String {
-    format!(
-        "{prefix}_{}",
-        name.replace(['.', '-', ':'], "_").to_lowercase()
-    )
-}
-
-/// Two emits (or broadcasts) of one event must not share a context method.
-fn check_context_methods(
-    file: &Path,
-    at: &str,
-    event: &crate::spec::Event,
-    errors: &mut Vec<SpecError>,
-) {
-    let sections: [(&str, &str, Vec<&String>); 2] = [
-        ("emit", "emits", event.emits.0.keys().collect()),
-        (
-            "broadcast",
-            "broadcasts",
-            event.broadcasts.0.keys().collect(),
-        ),
-    ];
-    for (prefix, section, names) in sections {
-        for (i, name) in names.iter().enumerate() {
-            let method = context_method(prefix, name);
-            if let Some(other) = names[..i]
-                .iter()
-                .find(|o| context_method(prefix, o) == method)
-            {
-                errors.push(SpecError::new(
-                    file,
-                    join_path(&join_path(at, section), name),
-                    format!("`{other}` and `{name}` would both get the context method `{method}`"),
-                    "rename one of the two",
-                ));
-            }
-        }
-    }
 }

@@ -35,7 +35,11 @@ const TRAIT_METHODS: [&str; 8] = [
 /// - a client event's type is its name in UpperCamelCase; when it (or its
 ///   context, `<Type>Cx`) is taken or one of the module's own names
 ///   (`Handler`, `Service`, ...), the suffix `Event`, then a number;
-/// - a server event's type likewise, with the suffix `Message`.
+/// - a server event's type likewise, with the suffix `Message`;
+/// - a server event's methods (`emit_<m>`, `broadcast_<m>`) are named after
+///   its name with `.`, `-`, `:` turned into `_`, lowercased; one that an
+///   earlier server event already took gets `_2`, `_3`, ... (`user-left`,
+///   `user_left` -> `emit_user_left`, `emit_user_left_2`).
 pub(crate) fn assign_names(
     events: &mut [EventModel],
     server_events: &mut [ServerEventModel],
@@ -57,6 +61,11 @@ pub(crate) fn assign_names(
             snake
         };
         event.method = methods.claim(&base, "", "_");
+    }
+    let mut server_methods = Scope::default();
+    for message in server_events.iter_mut() {
+        let base = message.name.replace(['.', '-', ':'], "_").to_lowercase();
+        message.method = server_methods.claim(&base, "", "_");
     }
     let mut types = Scope::default();
     for name in GENERATED_TYPE_NAMES {

@@ -377,6 +377,44 @@ fn executor_event_is_a_plain_fn() {
     );
 }
 
+/// The wire name a generated method sends (its body's first string literal).
+fn sent_name(f: &syn::ImplItemFn) -> String {
+    let body = f.block.to_token_stream().to_string();
+    let start = body.find('"').expect("the method names its event") + 1;
+    let end = start + body[start..].find('"').unwrap();
+    body[start..end].to_owned()
+}
+
+#[test]
+fn server_events_whose_methods_meet_get_numbered_methods() {
+    let (path, _dir) = edited_chat(|spec| {
+        let echo = &mut spec["events"]["echo"];
+        echo["emits"]["echo-reply"] = serde_json::json!({"payload": {"type": "object"}});
+        echo["emits"]["Echo.Reply"] = serde_json::json!({"payload": {"type": "object"}});
+        let send = &mut spec["events"]["send_message"];
+        send["broadcasts"]["new-message"] =
+            serde_json::json!({"room": "chat:{room}", "payload": {"type": "object"}});
+    });
+    let (_, text, _out) = compile(&path);
+    let file = syn::parse_file(&text).unwrap();
+    let items = module_items(&file, "chat");
+    for (method, wire) in [
+        ("emit_echo_reply", "echo_reply"),
+        ("emit_echo_reply_2", "echo-reply"),
+        ("emit_echo_reply_3", "Echo.Reply"),
+    ] {
+        let f = impl_fn(items, "Cx<'_, events::Echo>", method);
+        assert_eq!(sent_name(f), wire, "{method}");
+    }
+    for (method, wire) in [
+        ("broadcast_new_message", "new_message"),
+        ("broadcast_new_message_2", "new-message"),
+    ] {
+        let f = impl_fn(items, "Cx<'_, events::SendMessage>", method);
+        assert_eq!(sent_name(f), wire, "{method}");
+    }
+}
+
 #[test]
 fn generation_is_deterministic() {
     let first = {

@@ -111,6 +111,8 @@ pub use socketspec_protocol::{CloseCode, DisconnectReason, ErrorCode, SystemEven
 pub use auth::{AuthBackend, HandshakeRequest};
 #[cfg(feature = "server")]
 pub use backend::Backend;
+#[cfg(feature = "redis")]
+pub use backend::RedisConfig;
 #[cfg(feature = "server")]
 pub use connection::Connection;
 #[cfg(feature = "server")]

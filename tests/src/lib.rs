@@ -31,6 +31,7 @@ pub mod http;
 pub mod jwt;
 pub mod observe;
 pub mod raw_ws;
+pub mod redis;
 pub mod server;
 pub mod wait;
 pub mod wire_check;

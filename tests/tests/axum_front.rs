@@ -441,19 +441,10 @@ async fn api_announce_needs_an_admin_jwt_when_jwt_secret_is_set() -> Result<()> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_routes_span_a_redis_cluster_of_both_binaries() -> Result<()> {
-    if TcpStream::connect("127.0.0.1:6379").await.is_err() {
-        panic!(
-            "this test needs Redis at 127.0.0.1:6379; start one with \
-             `redis-server --daemonize yes --save '' --appendonly no`"
-        );
-    }
+    socketspec_e2e::redis::require().await;
     let prefix = format!("socketspec-test-{}", uuid::Uuid::new_v4());
-    let cluster = [
-        "--redis",
-        "redis://127.0.0.1:6379",
-        "--redis-prefix",
-        &prefix,
-    ];
+    let redis = socketspec_e2e::redis::url();
+    let cluster = ["--redis", redis.as_str(), "--redis-prefix", &prefix];
     let axum = Front::Axum.start(&cluster);
     let plain = Front::Builtin.start(&cluster);
     let (mut here, _) = connect_to(&axum, "/ws").await?;

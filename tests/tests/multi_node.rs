@@ -1,4 +1,4 @@
-//! Many nodes over Redis (the machine's Redis at 127.0.0.1:6379, each test
+//! Many nodes over Redis (the one `socketspec_e2e::redis` names, each test
 //! under its own key prefix): broadcasts reach every member on every node
 //! exactly once and in each sender's order, member counts are cluster-wide,
 //! a killed node leaves the counts within the key TTL, and nodes survive
@@ -18,16 +18,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
-const REDIS: &str = "redis://127.0.0.1:6379";
+fn redis_url() -> String {
+    socketspec_e2e::redis::url()
+}
 
-/// Fails clearly when the machine's Redis is not there.
+/// Fails clearly when the tests' Redis is not there.
 async fn require_redis() {
-    if TcpStream::connect("127.0.0.1:6379").await.is_err() {
-        panic!(
-            "these tests need Redis at 127.0.0.1:6379; start one with \
-             `redis-server --daemonize yes --save '' --appendonly no`"
-        );
-    }
+    socketspec_e2e::redis::require().await;
 }
 
 fn prefix() -> String {
@@ -59,7 +56,7 @@ async fn join(client: &mut Client, room: &str) -> Result<u64> {
 async fn three_nodes_deliver_every_broadcast_once_in_sender_order() -> Result<()> {
     require_redis().await;
     let prefix = prefix();
-    let nodes: Vec<ChatServer> = (0..3).map(|_| node(REDIS, &prefix, &[])).collect();
+    let nodes: Vec<ChatServer> = (0..3).map(|_| node(&redis_url(), &prefix, &[])).collect();
     const CLIENTS: usize = 30;
     const MESSAGES: usize = 5;
     let mut clients = Vec::new();
@@ -138,9 +135,9 @@ async fn a_killed_node_leaves_the_counts_within_the_key_ttl() -> Result<()> {
     require_redis().await;
     let prefix = prefix();
     let ttl = ["--redis-key-ttl", "1"];
-    let a = node(REDIS, &prefix, &ttl);
-    let b = node(REDIS, &prefix, &ttl);
-    let mut c_node = node(REDIS, &prefix, &ttl);
+    let a = node(&redis_url(), &prefix, &ttl);
+    let b = node(&redis_url(), &prefix, &ttl);
+    let mut c_node = node(&redis_url(), &prefix, &ttl);
     let (mut on_a, _) = client(&a).await?;
     assert_eq!(join(&mut on_a, "k").await?, 1);
     let (mut on_c1, _) = client(&c_node).await?;
@@ -196,7 +193,9 @@ impl RedisProxy {
                     continue;
                 }
                 l.lock().await.spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect("127.0.0.1:6379").await {
+                    if let Ok(mut outbound) =
+                        TcpStream::connect(socketspec_e2e::redis::address()).await
+                    {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
                 });
@@ -229,7 +228,7 @@ async fn nodes_survive_redis_going_away_and_report_unsent_broadcasts() -> Result
     let prefix = prefix();
     let proxy = RedisProxy::start().await;
     let a = node(&proxy.url(), &prefix, &[]);
-    let b = node(REDIS, &prefix, &[]);
+    let b = node(&redis_url(), &prefix, &[]);
     let (mut on_a, _) = client(&a).await?;
     let (mut on_b, _) = client(&b).await?;
     join(&mut on_a, "outage").await?;
@@ -370,14 +369,18 @@ async fn room_suite_on_the_memory_backend() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_suite_on_one_redis_node() -> Result<()> {
     require_redis().await;
-    room_suite(&[node(REDIS, &prefix(), &[])]).await
+    room_suite(&[node(&redis_url(), &prefix(), &[])]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_suite_across_two_redis_nodes() -> Result<()> {
     require_redis().await;
     let prefix = prefix();
-    room_suite(&[node(REDIS, &prefix, &[]), node(REDIS, &prefix, &[])]).await
+    room_suite(&[
+        node(&redis_url(), &prefix, &[]),
+        node(&redis_url(), &prefix, &[]),
+    ])
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,7 +388,7 @@ async fn a_broadcast_that_misses_a_cut_off_node_is_reported_to_its_sender() -> R
     require_redis().await;
     let prefix = prefix();
     let proxy = RedisProxy::start().await;
-    let a = node(REDIS, &prefix, &["--redis-key-ttl", "3"]);
+    let a = node(&redis_url(), &prefix, &["--redis-key-ttl", "3"]);
     let b = node(&proxy.url(), &prefix, &["--redis-key-ttl", "3"]);
     let (mut on_a, _) = client(&a).await?;
     let (mut on_b, _) = client(&b).await?;

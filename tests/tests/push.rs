@@ -124,13 +124,10 @@ async fn send_direct_reaches_a_connection_or_every_connection_of_a_user() -> Res
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_direct_crosses_nodes_over_redis_exactly_once() -> Result<()> {
+    socketspec_e2e::redis::require().await;
     let prefix = format!("socketspec-push-{}", uuid::Uuid::new_v4());
-    let args = [
-        "--redis",
-        "redis://127.0.0.1:6379",
-        "--redis-prefix",
-        prefix.as_str(),
-    ];
+    let redis = socketspec_e2e::redis::url();
+    let args = ["--redis", redis.as_str(), "--redis-prefix", prefix.as_str()];
     let a = ChatServer::start(&args);
     let b = Front::Axum.start(&args);
     let (mut on_a, _) = ready(&a.ws_url()).await?;

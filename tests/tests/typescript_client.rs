@@ -283,6 +283,97 @@ fn the_generated_client_type_checks_strictly_without_dom_or_node_types() {
     );
 }
 
+/// The fenced blocks of TypeScript (```ts, ```typescript) in `markdown`.
+fn typescript_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match current.as_mut() {
+            Some(block) if line.starts_with("```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None if matches!(line.trim_end(), "```ts" | "```typescript") => {
+                current = Some(String::new());
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+/// Every TypeScript snippet of the README and docs/ type-checks with
+/// `tsc --strict` against the chat spec's generated client (the names a
+/// snippet takes as given, `token` and `console`, are declared for it).
+#[test]
+fn every_typescript_snippet_in_the_docs_type_checks() {
+    let root = workspace_root();
+    let mut pages = vec![root.join("README.md")];
+    let docs = std::fs::read_dir(root.join("docs")).unwrap_or_else(|e| panic!("docs/: {e}"));
+    pages.extend(
+        docs.filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "md")),
+    );
+    pages.sort();
+    let dir = generated_client();
+    // No ambient types (Node's, the DOM's): a snippet must not lean on them.
+    let no_types = dir.path().join("no-types");
+    if let Err(e) = std::fs::create_dir(&no_types) {
+        panic!("cannot create {}: {e}", no_types.display());
+    }
+    let no_types = no_types.display().to_string();
+    let mut checked = Vec::new();
+    for page in &pages {
+        let markdown = std::fs::read_to_string(page).unwrap_or_default();
+        for (index, block) in typescript_blocks(&markdown).into_iter().enumerate() {
+            let stem = page
+                .file_stem()
+                .map(|s| s.to_string_lossy().replace('-', "_"));
+            let name = format!("snippet_{}_{index}.ts", stem.unwrap_or_default());
+            let preamble = "declare const token: string;\n\
+                declare const console: { log(...values: unknown[]): void };\n";
+            let source = format!("{preamble}{block}export {{}};\n");
+            if let Err(e) = std::fs::write(dir.path().join(&name), source) {
+                panic!("cannot write {name}: {e}");
+            }
+            checked.push((name, page.display().to_string()));
+        }
+    }
+    assert!(
+        checked
+            .iter()
+            .any(|(_, page)| page.ends_with("typescript-client.md")),
+        "docs/typescript-client.md has no ```ts snippet any more: {checked:?}"
+    );
+    for (name, page) in &checked {
+        let output = run_tsc(
+            dir.path(),
+            &[
+                "--strict",
+                "--noEmit",
+                "--target",
+                "ES2022",
+                "--module",
+                "ES2022",
+                "--lib",
+                "ES2022",
+                "--typeRoots",
+                &no_types,
+                name,
+            ],
+        );
+        assert!(
+            output.status.success(),
+            "a TypeScript snippet of {page} ({name}) fails tsc --strict:\n{}",
+            text(&output)
+        );
+    }
+}
+
 #[test]
 fn a_wrong_payload_type_fails_tsc_with_the_expected_diagnostics() {
     let dir = generated_client();

@@ -27,6 +27,17 @@ pub use handler::Chat;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide-runtime.md")]
 pub struct GuideRuntime;
+
+/// docs/spec-format.md: its Rust snippets use the chat spec's generated
+/// module and run as this crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/spec-format.md")]
+pub struct SpecFormat;
+
+/// docs/multi-node.md: its Rust snippets run as this crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/multi-node.md")]
+pub struct MultiNode;
 pub use ops_handler::Ops;
 
 socketspec_runtime::include_spec!("chat");

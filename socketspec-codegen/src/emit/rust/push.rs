@@ -10,12 +10,6 @@ use quote::{format_ident, quote};
 use super::rooms::room_fn_name;
 use crate::model::Model;
 
-/// The part of an `emit_...` / `broadcast_...` method name that names the
-/// server event: `chat.new-message` -> `chat_new_message`.
-fn method_suffix(event: &str) -> String {
-    event.replace(['.', '-', ':'], "_").to_lowercase()
-}
-
 pub(super) fn push_api(model: &Model) -> TokenStream {
     if model.pushes.is_empty() {
         return quote!();
@@ -23,7 +17,7 @@ pub(super) fn push_api(model: &Model) -> TokenStream {
     let broadcasts = model.pushes.iter().filter_map(|push| {
         let room = &model.rooms[push.room?];
         let msg = &model.server_events[push.message];
-        let method = format_ident!("broadcast_{}", method_suffix(&msg.name));
+        let method = format_ident!("broadcast_{}", msg.method);
         let ty = format_ident!("{}", msg.type_name);
         let name = &msg.name;
         let params: Vec<_> = room.params.iter().map(|p| format_ident!("{}", p)).collect();
@@ -47,7 +41,7 @@ pub(super) fn push_api(model: &Model) -> TokenStream {
         .map(|p| &model.server_events[p.message])
         .collect();
     let to_methods = messages.iter().map(|msg| {
-        let method = format_ident!("emit_{}", method_suffix(&msg.name));
+        let method = format_ident!("emit_{}", msg.method);
         let ty = format_ident!("{}", msg.type_name);
         let name = &msg.name;
         let doc = format!(" Pushes `{name}`; returns how many connections on this node it reached. Nobody connected is `ROOM_NOT_FOUND` (see `AllowNobody`).");
@@ -59,7 +53,7 @@ pub(super) fn push_api(model: &Model) -> TokenStream {
         }
     });
     let ext_decls = messages.iter().map(|msg| {
-        let method = format_ident!("emit_{}", method_suffix(&msg.name));
+        let method = format_ident!("emit_{}", msg.method);
         let ty = format_ident!("{}", msg.type_name);
         let doc = format!(
             " Sends `{}` to this connection (queued, never waited on).",
@@ -71,7 +65,7 @@ pub(super) fn push_api(model: &Model) -> TokenStream {
         }
     });
     let ext_impls = messages.iter().map(|msg| {
-        let method = format_ident!("emit_{}", method_suffix(&msg.name));
+        let method = format_ident!("emit_{}", msg.method);
         let ty = format_ident!("{}", msg.type_name);
         let name = &msg.name;
         quote! {

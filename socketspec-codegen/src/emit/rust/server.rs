@@ -153,7 +153,7 @@ fn event_context(model: &Model, event: &EventModel) -> TokenStream {
     let blocking = event.executor;
     let emits = event.emits.iter().map(|i| {
         let msg = &model.server_events[*i];
-        let method = format_ident!("emit_{}", method_suffix(&msg.name));
+        let method = format_ident!("emit_{}", msg.method);
         let ty = format_ident!("{}", msg.type_name);
         let name = &msg.name;
         let doc = format!(" Sends `{name}` to the sender (with the request's `id`). It is queued, never waited on.");
@@ -167,7 +167,7 @@ fn event_context(model: &Model, event: &EventModel) -> TokenStream {
     let broadcasts = event.broadcasts.iter().map(|b| {
         let msg = &model.server_events[b.message];
         let room = &model.rooms[b.room];
-        let method = format_ident!("broadcast_{}", method_suffix(&msg.name));
+        let method = format_ident!("broadcast_{}", msg.method);
         let ty = format_ident!("{}", msg.type_name);
         let name = &msg.name;
         let params: Vec<_> = room.params.iter().map(|p| format_ident!("{}", p)).collect();
@@ -210,12 +210,6 @@ fn event_context(model: &Model, event: &EventModel) -> TokenStream {
         pub type #alias<'a> = Cx<'a, events::#marker>;
         #block
     }
-}
-
-/// The part of an `emit_...` / `broadcast_...` method name that names the
-/// server event: `chat.new-message` -> `chat_new_message`.
-fn method_suffix(event: &str) -> String {
-    event.replace(['.', '-', ':'], "_").to_lowercase()
 }
 
 pub(super) fn service(model: &Model) -> TokenStream {
