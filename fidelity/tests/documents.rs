@@ -38,27 +38,86 @@ fn docs_asyncapi_and_examples_of_every_spec() {
             .map(|e| format!("{e} at {}", e.instance_path()))
             .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", spec.source);
-        for (key, message) in doc["components"]["messages"].as_object().unwrap() {
-            let mut schema = message["payload"].clone();
-            schema["components"] = json!({"schemas": doc["components"]["schemas"]});
-            let validator = jsonschema::draft202012::options()
-                .should_validate_formats(true)
-                .build(&schema)
-                .unwrap_or_else(|e| panic!("{}: {key}: {e}", spec.source));
-            for example in message["examples"].as_array().into_iter().flatten() {
-                let payload = &example["payload"];
-                let errors: Vec<String> = validator
-                    .iter_errors(payload)
-                    .map(|e| e.to_string())
-                    .collect();
-                assert!(
-                    errors.is_empty(),
-                    "{}: message {key}: example {payload} fails: {errors:?}",
-                    spec.source
-                );
-                examples += 1;
-            }
-        }
+        examples += examples_validate(spec.source, &doc);
     }
     assert!(examples >= 50, "only {examples} examples checked");
+}
+
+/// Validates every message example of an AsyncAPI document `doc` against
+/// its payload schema (formats checked); returns how many it checked.
+fn examples_validate(source: &str, doc: &Value) -> usize {
+    examples_failing(source, doc, &mut |failure| panic!("{failure}"))
+}
+
+/// Checks every message example of `doc`, telling `fail` about each that
+/// does not validate; returns how many it checked.
+fn examples_failing(source: &str, doc: &Value, fail: &mut dyn FnMut(String)) -> usize {
+    let mut examples = 0;
+    for (key, message) in doc["components"]["messages"].as_object().unwrap() {
+        let mut schema = message["payload"].clone();
+        schema["components"] = json!({"schemas": doc["components"]["schemas"]});
+        let validator = jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{source}: {key}: {e}"));
+        for example in message["examples"].as_array().into_iter().flatten() {
+            let payload = &example["payload"];
+            let errors: Vec<String> = validator
+                .iter_errors(payload)
+                .map(|e| e.to_string())
+                .collect();
+            if !errors.is_empty() {
+                fail(format!(
+                    "{source}: message {key}: example {payload} fails: {errors:?}"
+                ));
+            }
+            examples += 1;
+        }
+    }
+    examples
+}
+
+/// The generated examples of a large corpus nobody here wrote: every
+/// schema of the JSON-Schema-Test-Suite that `check` accepts, and the
+/// random schemas, each as an event payload. A schema that no value
+/// satisfies (`false`, `not: {}`) gets no example rather than a wrong one.
+#[test]
+fn generated_examples_of_the_suite_and_the_random_schemas_validate() {
+    let mut examples = 0;
+    let mut specs = 0;
+    let mut failures = Vec::new();
+    let mut unsatisfied = 0;
+    for spec in SPECS.iter().filter(|s| !matches!(s.kind, SpecKind::File)) {
+        let model = socketspec_codegen::check(spec.source)
+            .unwrap_or_else(|e| panic!("{}: {e}", spec.source));
+        let doc = model.asyncapi();
+        examples += examples_failing(spec.source, &doc, &mut |f| failures.push(f));
+        specs += 1;
+        // A message without an example is one the build warned about.
+        let missing = doc["components"]["messages"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|m| m.get("examples").is_none())
+            .count();
+        let warned = model
+            .warnings()
+            .iter()
+            .filter(|w| w.message.starts_with("no example satisfies"))
+            .count();
+        assert_eq!(missing, warned, "{}: {:#?}", spec.source, model.warnings());
+        unsatisfied += missing;
+    }
+    eprintln!("{examples} examples over {specs} specs; {unsatisfied} payload schemas without one");
+    assert!(
+        failures.is_empty(),
+        "{} of {examples} generated examples fail their schema:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(specs >= 50, "only {specs} generated specs");
+    assert!(
+        examples >= 1000,
+        "only {examples} examples checked over {specs} specs"
+    );
 }

@@ -332,6 +332,7 @@ impl Model {
         };
         model.types = crate::typing::plan(&model);
         model.warnings = model.types.warnings.clone();
+        model.warnings.extend(unsatisfied_payloads(&model));
         Ok(model)
     }
 
@@ -341,6 +342,39 @@ impl Model {
     pub(crate) fn standalone_schema(&self, schema: &Value) -> Value {
         with_defs(schema, &self.defs)
     }
+}
+
+/// A warning for each payload schema no generated example satisfies: the
+/// AsyncAPI document then has no example for it, and the docs page's
+/// editor starts with a payload the server refuses. (No value may satisfy
+/// the schema at all, e.g. `false` or `not: {}`.)
+fn unsatisfied_payloads(model: &Model) -> Vec<SpecWarning> {
+    let payloads = model
+        .events
+        .iter()
+        .map(|e| {
+            (
+                join_path(&join_path("events", &e.name), "payload"),
+                &e.payload,
+            )
+        })
+        .chain(
+            model
+                .server_events
+                .iter()
+                .map(|m| (join_path(&m.path, "payload"), &m.payload)),
+        );
+    payloads
+        .filter(|(_, payload)| crate::emit::example::valid_example(model, payload).is_none())
+        .map(|(path, _)| {
+            SpecWarning::new(
+                &model.file,
+                path,
+                "no example satisfies this payload schema, so the AsyncAPI document has none and the docs page's editor starts with a payload the server refuses",
+                "add an `examples` value the schema accepts, or check that some value can satisfy the schema",
+            )
+        })
+        .collect()
 }
 
 /// `schema` with `defs` attached as its `$defs` (unchanged when there are

@@ -291,3 +291,33 @@ fn json_text_is_the_same_document() {
     let json: Value = serde_json::from_str(&model.asyncapi_json().unwrap()).unwrap();
     assert_eq!(json, model.asyncapi());
 }
+
+#[test]
+fn data_shaped_like_a_reference_is_exported_as_written() {
+    let spec = r##"{
+        "socketspec": "1", "info": {"title": "Refs as data", "version": "1"},
+        "$defs": {"Shape": {"type": "object", "properties": {"kind": {"const": {"$ref": "#/$defs/Shape"}}}}},
+        "events": {"draw": {"payload": {"type": "object", "properties": {
+            "marker": {"enum": [{"$ref": "#/$defs/Shape"}, "plain"]},
+            "shape": {"$ref": "#/$defs/Shape"}
+        }}}}
+    }"##;
+    let model = socketspec_codegen::check_str("refs.json", spec).unwrap();
+    let doc = model.asyncapi();
+    let text = serde_json::to_string(&doc).unwrap();
+    // The `const` and `enum` values keep the spec's text; the schema
+    // reference points at the component.
+    assert!(
+        text.contains(r##"{"const":{"$ref":"#/$defs/Shape"}}"##),
+        "{text}"
+    );
+    assert!(
+        text.contains(r##""enum":[{"$ref":"#/$defs/Shape"},"plain"]"##),
+        "{text}"
+    );
+    assert!(
+        text.contains(r##""$ref":"#/components/schemas/"##),
+        "{text}"
+    );
+    validate_against_official(&doc);
+}

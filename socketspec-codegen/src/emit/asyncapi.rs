@@ -30,6 +30,7 @@ use crate::emit::example;
 use crate::emit::protocol::{self, SystemEvent};
 use crate::error::Error;
 use crate::model::Model;
+use crate::schema::{Slot, map_subschemas};
 
 /// The AsyncAPI version the document follows.
 pub const ASYNCAPI_VERSION: &str = "3.0.0";
@@ -372,7 +373,7 @@ fn envelope_message(
     carries_id: bool,
     server_sent: bool,
 ) -> Value {
-    let example_payload = example::example(model, payload);
+    let example_payload = example::valid_example(model, payload);
     envelope_message_raw(
         name,
         description,
@@ -387,7 +388,7 @@ fn envelope_message_raw(
     name: &str,
     description: Option<&str>,
     payload: &Value,
-    example_payload: Value,
+    example_payload: Option<Value>,
     carries_id: bool,
     server_sent: bool,
 ) -> Value {
@@ -413,12 +414,17 @@ fn envelope_message_raw(
     } else {
         vec!["event"]
     };
-    let mut example_envelope = Map::new();
-    example_envelope.insert("event".into(), json!(name));
-    example_envelope.insert("payload".into(), example_payload);
-    if carries_id {
-        example_envelope.insert("id".into(), json!("c1-1"));
-    }
+    // Only a payload the schema accepts is an example; a schema nothing
+    // satisfies gets none.
+    let example_envelope = example_payload.map(|example_payload| {
+        let mut envelope = Map::new();
+        envelope.insert("event".into(), json!(name));
+        envelope.insert("payload".into(), example_payload);
+        if carries_id {
+            envelope.insert("id".into(), json!("c1-1"));
+        }
+        envelope
+    });
     let mut message = Map::new();
     message.insert("name".into(), json!(name));
     message.insert("title".into(), json!(name));
@@ -437,10 +443,12 @@ fn envelope_message_raw(
             json!({"$ref": "#/components/correlationIds/requestId"}),
         );
     }
-    message.insert(
-        "examples".into(),
-        json!([{"name": "example", "payload": Value::Object(example_envelope)}]),
-    );
+    if let Some(envelope) = example_envelope {
+        message.insert(
+            "examples".into(),
+            json!([{"name": "example", "payload": Value::Object(envelope)}]),
+        );
+    }
     Value::Object(message)
 }
 
@@ -475,7 +483,7 @@ fn system_messages(
             sys.name,
             Some(&description),
             payload,
-            example::example_with_defs(&defs, payload),
+            example::valid_example_with_defs(&defs, payload),
             carries_id,
             server_sent,
         );
@@ -525,27 +533,18 @@ fn component_key(name: &str) -> String {
 }
 
 /// `#/$defs/Name` -> `#/components/schemas/Name`, everywhere in a schema.
+/// `schema` with its `$ref`s into `$defs` pointed at the document's
+/// components. Only schema positions are walked: a `const`, `enum`,
+/// `default` or `examples` value shaped like `{"$ref": ...}` is data and
+/// stays as it is.
 fn rewrite_refs(schema: &Value) -> Value {
-    match schema {
-        Value::Object(obj) => Value::Object(
-            obj.iter()
-                .map(|(k, v)| {
-                    let v = match (k.as_str(), v) {
-                        ("$ref", Value::String(r)) => match r.strip_prefix("#/$defs/") {
-                            Some(name) => {
-                                json!(format!("#/components/schemas/{}", component_key(name)))
-                            }
-                            None => v.clone(),
-                        },
-                        _ => rewrite_refs(v),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(rewrite_refs).collect()),
-        other => other.clone(),
-    }
+    map_subschemas(schema, |slot| match slot {
+        Slot::Schema(_, sub) => rewrite_refs(sub),
+        Slot::Ref(reference) => match reference.strip_prefix("#/$defs/") {
+            Some(name) => json!(format!("#/components/schemas/{}", component_key(name))),
+            None => json!(reference),
+        },
+    })
 }
 
 fn first_sentence(text: &str) -> String {

@@ -36,12 +36,33 @@ pub fn example(model: &Model, schema: &Value) -> Value {
 }
 
 /// An example value for `schema`, whose `$ref`s (`#/$defs/Name`) point into
-/// `defs`: the schema's own first valid `examples` value, else the first
-/// generated candidate that the schema accepts (checked with `jsonschema`,
-/// formats included), trying other union branches, fewer optional
-/// properties and the like in turn. Only a schema no candidate satisfies
-/// gets an invalid example (the first candidate).
+/// `defs`: [`valid_example_with_defs`], or, for a schema no candidate
+/// satisfies, the first candidate (a starting point for the docs page's
+/// editor, which the server will refuse).
 pub fn example_with_defs(defs: &IndexMap<String, Value>, schema: &Value) -> Value {
+    match search(defs, schema) {
+        Ok(valid) => valid,
+        Err(first) => first,
+    }
+}
+
+/// A valid example of `schema` (in the model's shared definitions), or
+/// `None` when no candidate satisfies it.
+pub fn valid_example(model: &Model, schema: &Value) -> Option<Value> {
+    valid_example_with_defs(&model.defs, schema)
+}
+
+/// A valid example of `schema`: the schema's own first valid `examples`
+/// value, else the first generated candidate that the schema accepts
+/// (checked with `jsonschema`, formats included), trying other union
+/// branches, fewer optional properties and the like in turn; `None` when
+/// no candidate satisfies the schema (no value may: `false`, `not: {}`).
+pub fn valid_example_with_defs(defs: &IndexMap<String, Value>, schema: &Value) -> Option<Value> {
+    search(defs, schema).ok()
+}
+
+/// `Ok` with the first valid candidate, or `Err` with the first one tried.
+fn search(defs: &IndexMap<String, Value>, schema: &Value) -> Result<Value, Value> {
     let validator = jsonschema::draft202012::options()
         .should_validate_formats(true)
         .build(&crate::model::with_defs(schema, defs))
@@ -55,7 +76,7 @@ pub fn example_with_defs(defs: &IndexMap<String, Value>, schema: &Value) -> Valu
         .flatten()
         .find(|e| valid(e));
     if let Some(example) = own {
-        return example.clone();
+        return Ok(example.clone());
     }
     let mut first = None;
     for strategy in STRATEGIES {
@@ -66,11 +87,11 @@ pub fn example_with_defs(defs: &IndexMap<String, Value>, schema: &Value) -> Valu
         }
         .value(schema, "", 0, false);
         if valid(&candidate) {
-            return candidate;
+            return Ok(candidate);
         }
         first.get_or_insert(candidate);
     }
-    first.unwrap_or(Value::Null)
+    Err(first.unwrap_or(Value::Null))
 }
 
 /// How a candidate is built; [`example_with_defs`] tries them in order.
@@ -381,9 +402,24 @@ impl Generator<'_> {
             min.max(self.strategy.extra_items)
                 .min(max.unwrap_or(u64::MAX))
         };
+        let unique = obj.get("uniqueItems") == Some(&Value::Bool(true));
         while (items.len() as u64) < wanted {
             let Some(schema) = item_schema else { break };
-            items.push(self.value(schema, singular, depth + 1, minimal));
+            let mut item = self.value(schema, singular, depth + 1, minimal);
+            if unique {
+                // The same schema gives the same value: vary it until it
+                // differs from every item so far (the validator has the
+                // last word on whether the variant fits).
+                let mut step = items.len() as u64;
+                while items.contains(&item) && step < items.len() as u64 + 8 {
+                    item = vary(&item, step);
+                    step += 1;
+                }
+                if items.contains(&item) {
+                    break;
+                }
+            }
+            items.push(item);
         }
         Value::Array(items)
     }
@@ -528,6 +564,38 @@ fn integer(obj: &Map<String, Value>, name: &str) -> Value {
     json!(v)
 }
 
+/// A value like `value` but different, the `step`-th such variant: a number
+/// moved up, a string with a suffix, a boolean flipped; an object or array
+/// with its first member varied.
+fn vary(value: &Value, step: u64) -> Value {
+    match value {
+        Value::Bool(b) => Value::Bool(if step % 2 == 0 { !b } else { *b }),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => json!(i.saturating_add(step as i64 + 1)),
+            (None, Some(f)) => {
+                Number::from_f64(f + step as f64 + 1.0).map_or(Value::Null, Value::Number)
+            }
+            _ => value.clone(),
+        },
+        Value::String(s) => Value::String(format!("{s}{}", step + 2)),
+        Value::Array(items) => {
+            let mut items = items.clone();
+            if let Some(first) = items.first_mut() {
+                *first = vary(first, step);
+            }
+            Value::Array(items)
+        }
+        Value::Object(map) => {
+            let mut map = map.clone();
+            if let Some((_, first)) = map.iter_mut().next() {
+                *first = vary(first, step);
+            }
+            Value::Object(map)
+        }
+        Value::Null => Value::Null,
+    }
+}
+
 fn number(obj: &Map<String, Value>, name: &str) -> Value {
     let preferred: f64 = if name.to_ascii_lowercase().contains("price") {
         9.99
@@ -564,6 +632,28 @@ fn number(obj: &Map<String, Value>, name: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_items_get_distinct_values() {
+        let defs = IndexMap::new();
+        for schema in [
+            json!({"type": "array", "items": {"type": "boolean"}, "minItems": 2, "uniqueItems": true}),
+            json!({"type": "array", "items": {"type": "integer"}, "minItems": 3, "uniqueItems": true}),
+            json!({"type": "array", "items": {"type": "string"}, "minItems": 3, "uniqueItems": true}),
+            json!({"type": "array", "items": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}}, "minItems": 2, "uniqueItems": true}),
+        ] {
+            let example = valid_example_with_defs(&defs, &schema);
+            assert!(example.is_some(), "{schema}");
+        }
+        // Nothing satisfies these: no example rather than a wrong one.
+        for schema in [
+            json!(false),
+            json!({"not": {}}),
+            json!({"type": "array", "items": {"const": 1}, "minItems": 2, "uniqueItems": true}),
+        ] {
+            assert_eq!(valid_example_with_defs(&defs, &schema), None, "{schema}");
+        }
+    }
 
     #[test]
     fn integers_respect_bounds_and_steps() {
