@@ -189,7 +189,7 @@ struct Page<'a> {
     close_codes: &'static [(u16, &'static str)],
     error_example: String,
     /// The build's warnings: where a Rust type keeps raw JSON, which
-    /// `format`s are not checked.
+    /// `format`s are not checked, which payloads have no valid example.
     rust_notes: Vec<(String, String)>,
 }
 

@@ -569,7 +569,7 @@ fn integer(obj: &Map<String, Value>, name: &str) -> Value {
 /// with its first member varied.
 fn vary(value: &Value, step: u64) -> Value {
     match value {
-        Value::Bool(b) => Value::Bool(if step % 2 == 0 { !b } else { *b }),
+        Value::Bool(b) => Value::Bool(if step.is_multiple_of(2) { !b } else { *b }),
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => json!(i.saturating_add(step as i64 + 1)),
             (None, Some(f)) => {
