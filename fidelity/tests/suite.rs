@@ -90,9 +90,16 @@ async fn run_file(
             }
             continue;
         }
-        let warned = outcome["warnings"]
-            .as_array()
-            .is_some_and(|w| !w.is_empty());
+        // What the types could not describe exactly (a payload without a
+        // valid example is a warning too, but about the documents).
+        let warned = outcome["warnings"].as_array().is_some_and(|w| {
+            w.iter().any(|w| {
+                !w["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("no example satisfies")
+            })
+        });
         for test in tests {
             tally.accepted += 1;
             tally.fallback += usize::from(warned);
