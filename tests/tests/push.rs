@@ -1,7 +1,7 @@
 //! Server push and namespaces on the chat server: `welcome` from the
 //! `on_connect` hook, `tick` from a background task, `direct_message` to a
-//! connection or a user (also across two nodes over Redis), and the `/ops`
-//! namespace under the same authentication.
+//! connection or a user, `tick` and `direct_message` across two nodes over
+//! Redis, and the `/ops` namespace under the same authentication.
 
 use std::time::Duration;
 
@@ -143,6 +143,34 @@ async fn send_direct_crosses_nodes_over_redis_exactly_once() -> Result<()> {
     assert_eq!(got["payload"]["text"], "across");
     let again = on_b.try_recv_non_ping(Duration::from_millis(300)).await?;
     assert!(again.is_none(), "delivered twice: {again:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_task_on_one_node_pushes_ticks_to_members_on_another() -> Result<()> {
+    socketspec_e2e::redis::require().await;
+    let prefix = format!("socketspec-push-{}", uuid::Uuid::new_v4());
+    let redis = socketspec_e2e::redis::url();
+    let cluster = ["--redis", redis.as_str(), "--redis-prefix", prefix.as_str()];
+    // Only node A runs the ticker task; the member is on node B.
+    let mut ticking = cluster.to_vec();
+    ticking.extend(["--tick-interval", "50"]);
+    let a = ChatServer::start(&ticking);
+    let b = Front::Axum.start(&cluster);
+    let (mut member, _) = ready(&b.ws_url()).await?;
+    member
+        .request("join_room", json!({"room": "ticker"}))
+        .await?;
+    let mut seqs = Vec::new();
+    while seqs.len() < 3 {
+        let tick = member.recv_matching(T, "a tick", is_event("tick")).await?;
+        seqs.push(tick["payload"]["seq"].as_u64().unwrap_or(0));
+    }
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "ticks from node A lost, repeated or out of order on node B: {seqs:?}"
+    );
+    drop(a);
     Ok(())
 }
 

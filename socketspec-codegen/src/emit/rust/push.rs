@@ -90,6 +90,13 @@ pub(super) fn push_api(model: &Model) -> TokenStream {
                 server.push(META.namespace).map(|inner| Push { inner })
             }
 
+            /// The handle of the namespace `conn` belongs to, for lifecycle
+            /// hooks (`on_connect`, `on_disconnect`, ...); `None` when that
+            /// is not this spec's namespace.
+            pub fn of(conn: &::socketspec_runtime::Connection) -> ::core::option::Option<Self> {
+                (conn.namespace() == META.namespace).then(|| Push { inner: conn.push() })
+            }
+
             /// One connection, by id, on whichever node it is.
             pub fn to_connection<'a>(&'a self, id: &'a str) -> PushTo<'a> {
                 PushTo { inner: self.inner.to_connection(id) }
