@@ -220,27 +220,15 @@ fn render_struct(
     plan: &StructPlan,
     items: &[Item],
 ) -> TokenStream {
-    let fields = plan.fields.iter().map(|f| render_field(f, items));
-    let extra = plan.extra.as_ref().map(|extra| {
-        let field = ident(&extra.name);
-        let with = integers_attr(extra.ty.has_machine_integers(items));
-        let ty = match &extra.ty {
-            Ty::Any => ty_tokens(&Ty::Object, items),
-            other => ty_tokens(&Ty::Map(Box::new(other.clone())), items),
-        };
-        quote! {
-            /// The properties the schema allows beyond the named ones, kept
-            /// so the payload round-trips unchanged.
-            #[serde(flatten)]
-            #with
-            pub #field: #ty,
-        }
-    });
     let default = plan
         .fields
         .iter()
         .all(|f| !f.required)
         .then(|| quote!(, Default));
+    if let Some(extra) = &plan.extra {
+        return render_open_struct(name, doc, plan, extra, items, default);
+    }
+    let fields = plan.fields.iter().map(|f| render_field(f, items));
     let deny = plan.closed.then(|| quote!(, deny_unknown_fields));
     quote! {
         #doc
@@ -248,9 +236,87 @@ fn render_struct(
         #[serde(crate = #SERDE #deny)]
         pub struct #name {
             #(#fields)*
-            #extra
         }
     }
+}
+
+/// An open object: its named properties as fields and the others in a map
+/// field, with `Serialize`/`Deserialize` from `socketspec_payload`'s
+/// `open_object!`, which reads each property once (serde's `flatten`
+/// buffers the whole object first).
+fn render_open_struct(
+    name: &syn::Ident,
+    doc: &TokenStream,
+    plan: &StructPlan,
+    extra: &crate::typing::Extra,
+    items: &[Item],
+    default: Option<TokenStream>,
+) -> TokenStream {
+    let read = |integers: bool| {
+        if integers {
+            quote!(integers)
+        } else {
+            quote!(plain)
+        }
+    };
+    let fields = plan.fields.iter().map(|f| {
+        let field = ident(&f.name);
+        let ty = ty_tokens(&f.ty, items);
+        let fallback = field_fallback_doc(f);
+        let doc = doc_attr(f.doc.as_deref(), &fallback);
+        if f.required {
+            quote! { #doc pub #field: #ty, }
+        } else {
+            quote! { #doc pub #field: ::std::option::Option<#ty>, }
+        }
+    });
+    let entries = plan.fields.iter().map(|f| {
+        let field = ident(&f.name);
+        let json = &f.json;
+        let kind = if f.required {
+            quote!(required)
+        } else {
+            quote!(optional)
+        };
+        let with = read(f.ty.has_machine_integers(items));
+        quote! { #kind #field = #json, #with; }
+    });
+    let extra_field = ident(&extra.name);
+    let extra_ty = match &extra.ty {
+        Ty::Any => ty_tokens(&Ty::Object, items),
+        other => ty_tokens(&Ty::Map(Box::new(other.clone())), items),
+    };
+    let extra_with = read(extra.ty.has_machine_integers(items));
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq #default)]
+        pub struct #name {
+            #(#fields)*
+            /// The properties the schema allows beyond the named ones, kept
+            /// so the payload round-trips unchanged.
+            pub #extra_field: #extra_ty,
+        }
+        ::socketspec_runtime::__private::payload::open_object! {
+            #name {
+                #(#entries)*
+            }
+            #extra_field, #extra_with
+        }
+    }
+}
+
+/// A field's doc comment when the schema gives none: its JSON name and
+/// whether it is required.
+fn field_fallback_doc(field: &Field) -> String {
+    format!(
+        "`{}` ({}).",
+        field.json,
+        if field.required {
+            "required"
+        } else {
+            "optional"
+        }
+    )
 }
 
 fn render_field(field: &Field, items: &[Item]) -> TokenStream {
@@ -260,15 +326,7 @@ fn render_field(field: &Field, items: &[Item]) -> TokenStream {
         let json = &field.json;
         quote!(#[serde(rename = #json)])
     });
-    let fallback = format!(
-        "`{}` ({}).",
-        field.json,
-        if field.required {
-            "required"
-        } else {
-            "optional"
-        }
-    );
+    let fallback = field_fallback_doc(field);
     let doc = doc_attr(field.doc.as_deref(), &fallback);
     let ty = ty_tokens(&field.ty, items);
     let integers = field.ty.has_machine_integers(items);
