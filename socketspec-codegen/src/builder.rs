@@ -141,8 +141,8 @@ impl Builder {
 
     /// Adds a derive to every generated payload type, e.g. `"Eq"`, `"Hash"`
     /// or `"schemars::JsonSchema"` (a path, without `#[derive(..)]`). The
-    /// types already derive `Debug`, `Clone`, `PartialEq`, `Serialize` and
-    /// `Deserialize`. A derive some type cannot have (`Eq` on a type with an
+    /// types already derive `Debug`, `Clone` and `PartialEq`, and implement
+    /// `Serialize` and `Deserialize`. A derive some type cannot have (`Eq` on a type with an
     /// `f64`) fails in the crate that includes the module.
     pub fn derive(mut self, path: impl Into<String>) -> Self {
         self.types.derives.push(path.into());
@@ -154,7 +154,11 @@ impl Builder {
     /// `path` is `"."`, as in `tonic-build`. `attribute` is the whole
     /// attribute: `#[serde(deny_unknown_fields)]`. Type aliases (`$defs`
     /// that are a plain string, number or boolean) take none; a name no type
-    /// has is an error, not a silently missing attribute.
+    /// has is an error, not a silently missing attribute. `#[serde(..)]`
+    /// attributes apply to the types serde derives (closed objects, enums,
+    /// unions); an open object, one that keeps unnamed properties in its
+    /// `extra` map, implements `Serialize`/`Deserialize` through
+    /// `socketspec_payload::open_object!` and takes other attributes only.
     pub fn type_attribute(mut self, path: impl Into<String>, attribute: impl Into<String>) -> Self {
         self.types.attributes.push((path.into(), attribute.into()));
         self
