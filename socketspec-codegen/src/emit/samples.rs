@@ -1,7 +1,10 @@
-//! Sample strings for the example generator: a value a property's name
-//! suggests, a value of a `format`, a string fitted to length bounds, and a
-//! guess at a string a simple `pattern` matches (the caller checks each
+//! Sample values for the example generator: a string a property's name
+//! suggests, a value of a `format`, a string fitted to length bounds, a
+//! guess at a string a simple `pattern` matches, numbers within bounds and
+//! steps, and variants of a value for `uniqueItems` (the caller checks each
 //! against the schema).
+
+use serde_json::{Map, Number, Value, json};
 
 /// A value a person would recognise for a property of this name.
 pub(crate) fn name_hint(name: &str) -> &'static str {
@@ -254,6 +257,127 @@ fn quantifier(chars: &[char], pos: &mut usize) -> usize {
         *pos += 1;
     }
     times
+}
+
+pub(super) fn integer(obj: &Map<String, Value>, name: &str) -> Value {
+    let n = name.to_ascii_lowercase();
+    let preferred: i64 = if n.contains("delay") || n.contains("timeout") || n.ends_with("_ms") {
+        100
+    } else if n.contains("port") {
+        8080
+    } else if n.contains("limit") || n.contains("size") {
+        10
+    } else if n.contains("age") {
+        30
+    } else {
+        1
+    };
+    let lo = obj
+        .get("minimum")
+        .and_then(Value::as_f64)
+        .or_else(|| {
+            obj.get("exclusiveMinimum")
+                .and_then(Value::as_f64)
+                .map(|m| m.floor() + 1.0)
+        })
+        .map(|m| m.ceil() as i64);
+    let hi = obj
+        .get("maximum")
+        .and_then(Value::as_f64)
+        .or_else(|| {
+            obj.get("exclusiveMaximum")
+                .and_then(Value::as_f64)
+                .map(|m| m.ceil() - 1.0)
+        })
+        .map(|m| m.floor() as i64);
+    let mut v = preferred;
+    if let Some(lo) = lo {
+        v = v.max(lo);
+    }
+    if let Some(hi) = hi {
+        v = v.min(hi);
+    }
+    if let Some(step) = obj
+        .get("multipleOf")
+        .and_then(Value::as_f64)
+        .filter(|s| *s >= 1.0)
+    {
+        let step = step as i64;
+        if step > 0 && v % step != 0 {
+            let up = v + (step - v.rem_euclid(step));
+            v = if hi.is_none_or(|hi| up <= hi) {
+                up
+            } else {
+                v - v.rem_euclid(step)
+            };
+        }
+    }
+    json!(v)
+}
+
+/// A value like `value` but different, the `step`-th such variant: a number
+/// moved up, a string with a suffix, a boolean flipped; an object or array
+/// with its first member varied.
+pub(super) fn vary(value: &Value, step: u64) -> Value {
+    match value {
+        Value::Bool(b) => Value::Bool(if step.is_multiple_of(2) { !b } else { *b }),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => json!(i.saturating_add(step as i64 + 1)),
+            (None, Some(f)) => {
+                Number::from_f64(f + step as f64 + 1.0).map_or(Value::Null, Value::Number)
+            }
+            _ => value.clone(),
+        },
+        Value::String(s) => Value::String(format!("{s}{}", step + 2)),
+        Value::Array(items) => {
+            let mut items = items.clone();
+            if let Some(first) = items.first_mut() {
+                *first = vary(first, step);
+            }
+            Value::Array(items)
+        }
+        Value::Object(map) => {
+            let mut map = map.clone();
+            if let Some((_, first)) = map.iter_mut().next() {
+                *first = vary(first, step);
+            }
+            Value::Object(map)
+        }
+        Value::Null => Value::Null,
+    }
+}
+
+pub(super) fn number(obj: &Map<String, Value>, name: &str) -> Value {
+    let preferred: f64 = if name.to_ascii_lowercase().contains("price") {
+        9.99
+    } else {
+        1.5
+    };
+    let mut v = preferred;
+    if let Some(lo) = obj.get("minimum").and_then(Value::as_f64) {
+        v = v.max(lo);
+    }
+    if let Some(lo) = obj.get("exclusiveMinimum").and_then(Value::as_f64)
+        && v <= lo
+    {
+        v = lo + 1.0;
+    }
+    if let Some(hi) = obj.get("maximum").and_then(Value::as_f64) {
+        v = v.min(hi);
+    }
+    if let Some(hi) = obj.get("exclusiveMaximum").and_then(Value::as_f64)
+        && v >= hi
+    {
+        v = hi - 0.5;
+    }
+    if let Some(step) = obj
+        .get("multipleOf")
+        .and_then(Value::as_f64)
+        .filter(|s| *s > 0.0)
+    {
+        v = (v / step).ceil() * step;
+    }
+    Number::from_f64(v).map_or(Value::Null, Value::Number)
 }
 
 #[cfg(test)]
