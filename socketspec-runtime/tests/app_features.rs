@@ -244,11 +244,16 @@ impl Harness {
     }
 
     fn with_max_in_flight(max_in_flight: usize) -> Harness {
+        Harness::with(max_in_flight, Duration::from_secs(30))
+    }
+
+    fn with(max_in_flight: usize, shutdown_grace: Duration) -> Harness {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let hooks = Arc::new(Mutex::new(Vec::new()));
         let server = Server::builder(Features {
             log: Arc::clone(&hooks),
         })
+        .shutdown_grace(shutdown_grace)
         .session(SessionConfig::without_timers())
         .limits(Limits::default().max_in_flight(max_in_flight))
         .middleware(Gate {
@@ -514,4 +519,45 @@ async fn reading_pauses_while_max_in_flight_handlers_wait() {
     send_slow_then_quick(&mut b).await;
     assert_eq!(next(&mut b).await["id"], "quick");
     assert_eq!(next(&mut b).await["id"], "slow");
+}
+
+/// When a shutdown's grace period ends, every request still being handled
+/// (a parked handler, the running `ordered` one) or still queued behind it
+/// gets a `HANDLER_ERROR` with its `id` before `__disconnect__`: none goes
+/// unanswered. The handlers are not told (`on_error` is for their own
+/// failures).
+#[tokio::test]
+async fn requests_unfinished_when_the_grace_ends_get_an_error_each() {
+    let h = Harness::with(Limits::default().max_in_flight, Duration::from_millis(300));
+    let mut ws = h.connect(&[]).await;
+    for (event, id) in [
+        ("sleep", "parked"),
+        ("sleep_ordered", "running"),
+        ("sleep_ordered", "queued"),
+    ] {
+        let frame = json!({"event": event, "payload": {"ms": 5000}, "id": id});
+        ws.send(Message::text(frame.to_string())).await.unwrap();
+    }
+    // Let the loop read all three before the shutdown starts.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.server.shutdown_handle().shutdown();
+    assert_eq!(next(&mut ws).await["event"], "__server_shutdown__");
+    let mut answered = Vec::new();
+    loop {
+        let m = next(&mut ws).await;
+        if m["event"] == "__disconnect__" {
+            break;
+        }
+        assert_eq!(m["event"], "__error__", "{m}");
+        assert_eq!(m["payload"]["code"], "HANDLER_ERROR", "{m}");
+        assert_eq!(m["payload"]["request_id"], m["id"], "{m}");
+        answered.push(m["id"].as_str().unwrap().to_owned());
+    }
+    answered.sort();
+    assert_eq!(answered, ["parked", "queued", "running"]);
+    assert!(
+        !h.hooks().iter().any(|h| h.starts_with("error")),
+        "{:?}",
+        h.hooks()
+    );
 }

@@ -355,3 +355,35 @@ async fn requests_during_shutdown_get_an_error_not_silence() -> Result<()> {
     assert_eq!(status.code(), Some(0), "exit status {status}");
     Ok(())
 }
+
+/// `ordered` events still running or queued when the shutdown's grace
+/// period ends get an error each, before `__disconnect__` and the close.
+#[tokio::test]
+async fn ordered_events_unfinished_when_the_grace_ends_get_an_error() -> Result<()> {
+    let server = ChatServer::start(&["--shutdown-grace", "1"]);
+    let (mut client, _) = Client::connect_ready(&server.ws_url()).await?;
+    for id in ["running", "queued1", "queued2"] {
+        client
+            .send_event_with_id("slow_echo", json!({"seq": 1, "delay_ms": 5000}), id)
+            .await?;
+    }
+    eventually(T, "slow_echo running on the server", async || {
+        Ok((handlers_in_flight(server.addr()).await? >= 1.0).then_some(()))
+    })
+    .await?;
+    server.signal(Signal::TERM)?;
+    let notice = client.recv_json(T).await?;
+    assert_eq!(event_of(&notice), "__server_shutdown__", "{notice}");
+    // The first runs 5 s, past the 1 s grace; the others wait behind it.
+    let mut answered = Vec::new();
+    while answered.len() < 3 {
+        let message = client.recv_json(T).await?;
+        let p = assert_error(&message, "HANDLER_ERROR");
+        assert_eq!(p["event"], "slow_echo", "{message}");
+        answered.push(message["id"].as_str().unwrap_or_default().to_owned());
+    }
+    answered.sort();
+    assert_eq!(answered, ["queued1", "queued2", "running"]);
+    assert_eq!(expect_disconnect_then_close(&mut client).await?, Some(1001));
+    Ok(())
+}

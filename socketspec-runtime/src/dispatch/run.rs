@@ -98,6 +98,11 @@ pub(crate) fn run_call<A: App>(
 }
 
 impl<A: App, F> RunCall<A, F> {
+    /// The event and request id this call answers.
+    pub(crate) fn answers(&self) -> (&'static str, Option<RequestId>) {
+        (self.event, self.id.clone())
+    }
+
     /// Holds `permit` until the call is over. Only a call that has to wait
     /// takes one of the connection's in-flight slots: one that finishes
     /// within its first poll never counts against the limit.
@@ -152,6 +157,35 @@ impl<A: App, F: Future<Output = Result<()>>> Future for RunCall<A, F> {
         this.permit.take();
         Poll::Ready(())
     }
+}
+
+/// Tells the client that its request `id` to `event` gets no reply because
+/// the server is shutting down: the handler had `started` (and may have
+/// taken effect) but did not finish within the grace period, or never ran.
+/// Not a handler failure: `on_error` is not told.
+pub(crate) fn refuse_unfinished(
+    conn: &Connection,
+    namespace: &Namespace,
+    event: &'static str,
+    id: Option<&RequestId>,
+    started: bool,
+) {
+    let message = if started {
+        "the server is shutting down; the event did not finish within the grace period"
+    } else {
+        "the server is shutting down; the event was not handled"
+    };
+    namespace
+        .metrics
+        .error(crate::error::ErrorCode::HandlerError);
+    let frame = envelope::encode_error(
+        crate::error::ErrorCode::HandlerError,
+        Some(event),
+        message,
+        &serde_json::Map::new(),
+        id.map(RequestId::as_str),
+    );
+    let _ = conn.send_frame(frame);
 }
 
 /// Tells `on_error` (unless the payload was refused) and the client.

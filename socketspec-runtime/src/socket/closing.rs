@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::event_loop::{ConnectionLoop, WRITE_BATCH};
 use crate::dispatch::App;
+use crate::dispatch::run::refuse_unfinished;
 use crate::envelope;
 use crate::error::ErrorCode;
 use crate::mailbox::CloseRequest;
@@ -67,6 +68,9 @@ where
                 },
             }
         }
+        // Handlers still waiting, and `ordered` events still queued, get
+        // an error now: their replies would come after the close.
+        self.refuse_unfinished_handlers().await;
         // Requests that already arrived (in the WebSocket's buffer or the
         // socket's) get their error before the close frame.
         while let Some(Some(Ok(message))) = futures_util::FutureExt::now_or_never(self.ws.next()) {
@@ -78,6 +82,24 @@ where
         }
         self.close(CloseRequest::new(DisconnectReason::ServerShutdown))
             .await
+    }
+
+    /// The grace period is over: every parked handler's request, and every
+    /// `ordered` one running or queued, gets a `HANDLER_ERROR` (the running
+    /// handlers go on after the close; what they send then is dropped).
+    async fn refuse_unfinished_handlers(&mut self) {
+        for parked in self.running.iter() {
+            refuse_unfinished(
+                &self.conn,
+                &self.namespace,
+                parked.event,
+                parked.id.as_ref(),
+                true,
+            );
+        }
+        if let Some(ordered) = self.ordered.as_mut() {
+            ordered.refuse_rest().await;
+        }
     }
 
     /// Answers a request that arrived during the shutdown with an error

@@ -10,22 +10,22 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use socketspec_protocol::DisconnectReason;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::flood::FloodGuard;
 use super::metered::Metered;
-use super::ordered::OrderedCall;
+use super::ordered::OrderedWorker;
 use super::rate_limit::TokenBucket;
+use super::scheduler::Parked;
 use super::timers::SessionClock;
 use crate::connection::Connection;
 use crate::dispatch::middleware::Chain;
 use crate::dispatch::namespace::Namespace;
 use crate::dispatch::{App, Hooks};
 use crate::envelope;
-use crate::future::BoxFuture;
 use crate::hub::Hub;
 use crate::mailbox::CloseRequest;
 
@@ -48,12 +48,12 @@ pub(super) struct ConnectionLoop<A, S> {
     /// (before it reads the next frame, so a handler that broadcasts before
     /// its first real await does so in arrival order) instead of one task
     /// spawned per message.
-    pub(super) running: FuturesUnordered<BoxFuture<'static, ()>>,
+    pub(super) running: FuturesUnordered<Parked>,
     /// Frames fed to the socket since the last flush. Flushing once when
     /// nothing else is ready (instead of after every reply) turns a burst of
     /// replies into one write.
     pub(super) unflushed: usize,
-    pub(super) ordered: Option<mpsc::Sender<OrderedCall>>,
+    pub(super) ordered: Option<OrderedWorker>,
     pub(super) shutdown: watch::Receiver<bool>,
 }
 

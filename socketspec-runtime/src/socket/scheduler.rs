@@ -4,17 +4,37 @@
 //! Handlers waiting hold in-flight slots; with none left the loop stops
 //! reading (backpressure).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
 use super::event_loop::ConnectionLoop;
-use super::ordered::spawn_ordered_worker;
+use super::ordered::OrderedWorker;
 use crate::dispatch::App;
 use crate::dispatch::call::{Call, Payload, RequestId};
 use crate::dispatch::run::run_call;
+use crate::future::BoxFuture;
+
+/// A handler that waits on something, and the request it answers: if it
+/// still waits when a shutdown's grace period ends, the client is told
+/// (`ConnectionLoop::shutdown`).
+pub(super) struct Parked {
+    future: BoxFuture<'static, ()>,
+    pub(super) event: &'static str,
+    pub(super) id: Option<RequestId>,
+}
+
+impl Future for Parked {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.future.as_mut().poll(cx)
+    }
+}
 
 impl<A, S> ConnectionLoop<A, S>
 where
@@ -41,11 +61,10 @@ where
             // Cannot fail: the loop reads a message only while a slot is free.
             let permit = Arc::clone(&self.in_flight).try_acquire_owned().ok();
             let capacity = self.hub.config.limits.max_in_flight.max(1);
-            let tx = self.ordered.get_or_insert_with(|| {
-                spawn_ordered_worker(Arc::clone(&self.app), Arc::clone(&self.chain), capacity)
+            let worker = self.ordered.get_or_insert_with(|| {
+                OrderedWorker::spawn(Arc::clone(&self.app), Arc::clone(&self.chain), capacity)
             });
-            // Capacity equals the permit count, so this cannot be full.
-            let _ = tx.try_send((call, permit));
+            worker.send(call, permit);
             return;
         }
         // The handler starts now: the clock read for the message serves
@@ -69,6 +88,11 @@ where
         if let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() {
             handler.as_mut().hold(permit);
         }
-        self.running.push(handler);
+        let (event, id) = handler.answers();
+        self.running.push(Parked {
+            future: handler,
+            event,
+            id,
+        });
     }
 }
