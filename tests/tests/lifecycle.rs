@@ -283,6 +283,23 @@ async fn stop_with_sigint_returns_success() -> Result<()> {
     Ok(())
 }
 
+/// Once a handler runs on `server`, sends it `signal` and expects the
+/// shutdown notice on `client`.
+async fn shut_down_while_a_handler_runs(
+    server: &ChatServer,
+    client: &mut Client,
+    signal: Signal,
+) -> Result<()> {
+    eventually(T, "slow_echo running on the server", async || {
+        Ok((handlers_in_flight(server.addr()).await? >= 1.0).then_some(()))
+    })
+    .await?;
+    server.signal(signal)?;
+    let notice = client.recv_json(T).await?;
+    assert_eq!(event_of(&notice), "__server_shutdown__", "{notice}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn in_flight_handlers_finish_during_shutdown() -> Result<()> {
     let mut server = ChatServer::start(&["--shutdown-grace", "3"]);
@@ -290,14 +307,7 @@ async fn in_flight_handlers_finish_during_shutdown() -> Result<()> {
     client
         .send_event_with_id("slow_echo", json!({"seq": 42, "delay_ms": 600}), "slow")
         .await?;
-    eventually(T, "slow_echo running on the server", async || {
-        Ok((handlers_in_flight(server.addr()).await? >= 1.0).then_some(()))
-    })
-    .await?;
-    server.signal(Signal::INT)?;
-
-    let notice = client.recv_json(T).await?;
-    assert_eq!(event_of(&notice), "__server_shutdown__", "{notice}");
+    shut_down_while_a_handler_runs(&server, &mut client, Signal::INT).await?;
     let reply = client.recv_json(T).await?;
     assert_eq!(
         reply,
@@ -316,13 +326,7 @@ async fn requests_during_shutdown_get_an_error_not_silence() -> Result<()> {
     client
         .send_event_with_id("slow_echo", json!({"seq": 7, "delay_ms": 1500}), "slow")
         .await?;
-    eventually(T, "slow_echo running on the server", async || {
-        Ok((handlers_in_flight(server.addr()).await? >= 1.0).then_some(()))
-    })
-    .await?;
-    server.signal(Signal::TERM)?;
-    let notice = client.recv_json(T).await?;
-    assert_eq!(event_of(&notice), "__server_shutdown__", "{notice}");
+    shut_down_while_a_handler_runs(&server, &mut client, Signal::TERM).await?;
     // Sent after the shutdown started, while a handler still runs.
     for i in 0..3 {
         client
@@ -367,13 +371,7 @@ async fn ordered_events_unfinished_when_the_grace_ends_get_an_error() -> Result<
             .send_event_with_id("slow_echo", json!({"seq": 1, "delay_ms": 5000}), id)
             .await?;
     }
-    eventually(T, "slow_echo running on the server", async || {
-        Ok((handlers_in_flight(server.addr()).await? >= 1.0).then_some(()))
-    })
-    .await?;
-    server.signal(Signal::TERM)?;
-    let notice = client.recv_json(T).await?;
-    assert_eq!(event_of(&notice), "__server_shutdown__", "{notice}");
+    shut_down_while_a_handler_runs(&server, &mut client, Signal::TERM).await?;
     // The first runs 5 s, past the 1 s grace; the others wait behind it.
     let mut answered = Vec::new();
     while answered.len() < 3 {

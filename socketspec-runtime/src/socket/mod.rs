@@ -16,6 +16,7 @@ mod inbound;
 mod metered;
 mod ordered;
 mod outbound;
+mod parked;
 mod rate_limit;
 mod request_id;
 mod scheduler;

@@ -4,37 +4,18 @@
 //! Handlers waiting hold in-flight slots; with none left the loop stops
 //! reading (backpressure).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
 use super::event_loop::ConnectionLoop;
 use super::ordered::OrderedWorker;
+use super::parked::Parked;
 use crate::dispatch::App;
 use crate::dispatch::call::{Call, Payload, RequestId};
 use crate::dispatch::run::run_call;
-use crate::future::BoxFuture;
-
-/// A handler that waits on something, and the request it answers: if it
-/// still waits when a shutdown's grace period ends, the client is told
-/// (`ConnectionLoop::shutdown`).
-pub(super) struct Parked {
-    future: BoxFuture<'static, ()>,
-    pub(super) event: &'static str,
-    pub(super) id: Option<RequestId>,
-}
-
-impl Future for Parked {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.future.as_mut().poll(cx)
-    }
-}
 
 impl<A, S> ConnectionLoop<A, S>
 where
@@ -89,10 +70,6 @@ where
             handler.as_mut().hold(permit);
         }
         let (event, id) = handler.answers();
-        self.running.push(Parked {
-            future: handler,
-            event,
-            id,
-        });
+        self.running.push(Parked::new(handler, event, id));
     }
 }
