@@ -491,13 +491,16 @@ async function main(): Promise<void> {
     await client.joinRoom({ room: "ts-restart" });
     const shutdown = handled(client.once("__server_shutdown__", { timeoutMs: 10000 }));
     const reconnected = handled(client.once("__connect__", { timeoutMs: 20000 }));
-    const pending = handled(expectError(client.slowEcho({ seq: 1, delay_ms: 4000 }), "DISCONNECTED"));
+    // It outlives the shutdown's grace period: the server answers it with
+    // HANDLER_ERROR before the close rather than leaving it unanswered.
+    const pending = handled(expectError(client.slowEcho({ seq: 1, delay_ms: 4000 }), "HANDLER_ERROR"));
     await sleep(100);
     console.log("@@restart");
     const grace = await shutdown;
     assert(typeof grace.grace === "number", "__server_shutdown__ grace");
     const lost = await pending;
     assertEqual(lost.event, "slow_echo", "the pending request's event");
+    assert(lost.message.includes("shutting down"), `the shutdown's error: ${lost.message}`);
     assertEqual(await nextLine(), "restarted", "control line");
     const info = await reconnected;
     assertEqual(client.state, "open", "state after reconnecting");
