@@ -8,6 +8,7 @@ use heck::ToSnakeCase;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+use crate::emit::example::PayloadExample;
 use crate::error::{Error, SpecError, join_path};
 use crate::push::{self, PushModel};
 use crate::resolve::Resolver;
@@ -79,6 +80,8 @@ pub struct EventModel {
     pub tags: Vec<String>,
     /// The resolved payload schema.
     pub payload: Value,
+    /// Its example, found once when the model is built.
+    pub example: PayloadExample,
     /// Indices into `server_events` of what it emits to the sender.
     pub emits: Vec<usize>,
     /// What it broadcasts.
@@ -119,6 +122,8 @@ pub struct ServerEventModel {
     pub description: Option<String>,
     /// The resolved payload schema.
     pub payload: Value,
+    /// Its example, found once when the model is built.
+    pub example: PayloadExample,
     /// Where it was first declared (`events.send.emits.ack`).
     pub path: String,
 }
@@ -243,6 +248,8 @@ impl Model {
                 description: event.description.clone(),
                 tags: event.tags.clone(),
                 payload,
+                // Found once every definition is known.
+                example: PayloadExample::default(),
                 emits,
                 broadcasts,
                 ordered: event.ordered,
@@ -332,6 +339,7 @@ impl Model {
         };
         model.types = crate::typing::plan(&model);
         model.warnings = model.types.warnings.clone();
+        find_examples(&mut model);
         model.warnings.extend(unsatisfied_payloads(&model));
         Ok(model)
     }
@@ -341,6 +349,18 @@ impl Model {
     #[cfg(test)]
     pub(crate) fn standalone_schema(&self, schema: &Value) -> Value {
         with_defs(schema, &self.defs)
+    }
+}
+
+/// Every payload's example, found once: the AsyncAPI document, the docs
+/// page and the build's warnings all read it.
+fn find_examples(model: &mut Model) {
+    let defs = &model.defs;
+    for event in &mut model.events {
+        event.example = PayloadExample::find(defs, &event.payload);
+    }
+    for message in &mut model.server_events {
+        message.example = PayloadExample::find(defs, &message.payload);
     }
 }
 
@@ -355,17 +375,17 @@ fn unsatisfied_payloads(model: &Model) -> Vec<SpecWarning> {
         .map(|e| {
             (
                 join_path(&join_path("events", &e.name), "payload"),
-                &e.payload,
+                &e.example,
             )
         })
         .chain(
             model
                 .server_events
                 .iter()
-                .map(|m| (join_path(&m.path, "payload"), &m.payload)),
+                .map(|m| (join_path(&m.path, "payload"), &m.example)),
         );
     payloads
-        .filter(|(_, payload)| crate::emit::example::valid_example(model, payload).is_none())
+        .filter(|(_, example)| example.valid().is_none())
         .map(|(path, _)| {
             SpecWarning::new(
                 &model.file,
@@ -504,6 +524,7 @@ fn server_event(
         method: String::new(),
         description,
         payload,
+        example: PayloadExample::default(),
         path: at.to_owned(),
     });
     origins.push(at.to_owned());

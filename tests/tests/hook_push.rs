@@ -66,8 +66,13 @@ fn is_arrived(m: &Value) -> bool {
     m["event"] == "arrived"
 }
 
-/// `watcher` gets one `arrived` naming `newcomer`, and nothing more.
-async fn arrives_once(watcher: &mut Client, newcomer: &Value) -> Result<()> {
+/// A watcher connects at `watch_url`, a newcomer at `arrive_url` naming
+/// it: the watcher gets one `arrived` naming the newcomer, and nothing more.
+async fn newcomer_is_announced_once(watch_url: &str, arrive_url: &str) -> Result<()> {
+    let (mut watcher, watching) = Client::connect_ready(watch_url).await?;
+    let id = watching["connection_id"].as_str().unwrap_or_default();
+    let notify = format!("{arrive_url}?notify={id}");
+    let (_newcomer, newcomer) = Client::connect_ready(&notify).await?;
     let arrived = watcher.recv_matching(T, "arrived", is_arrived).await?;
     assert_eq!(
         arrived["payload"]["connection_id"], newcomer["connection_id"],
@@ -87,10 +92,7 @@ async fn arrives_once(watcher: &mut Client, newcomer: &Value) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_on_connect_hook_pushes_to_another_connection() -> Result<()> {
     let (url, _stop) = node(None).await?;
-    let (mut watcher, watching) = Client::connect_ready(&url).await?;
-    let id = watching["connection_id"].as_str().unwrap_or_default();
-    let (_newcomer, arrived) = Client::connect_ready(&format!("{url}?notify={id}")).await?;
-    arrives_once(&mut watcher, &arrived).await
+    newcomer_is_announced_once(&url, &url).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,10 +101,7 @@ async fn the_on_connect_hook_pushes_across_nodes_over_redis() -> Result<()> {
     let prefix = format!("socketspec-hook-{}", uuid::Uuid::new_v4());
     let (a, _stop_a) = node(Some(&prefix)).await?;
     let (b, _stop_b) = node(Some(&prefix)).await?;
-    let (mut watcher, watching) = Client::connect_ready(&b).await?;
-    let id = watching["connection_id"].as_str().unwrap_or_default();
-    let (_newcomer, arrived) = Client::connect_ready(&format!("{a}?notify={id}")).await?;
-    arrives_once(&mut watcher, &arrived).await
+    newcomer_is_announced_once(&b, &a).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

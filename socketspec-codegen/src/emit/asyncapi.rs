@@ -95,10 +95,10 @@ pub fn document(model: &Model) -> Value {
                 .any(|i| model.server_events[*i].name == msg.name)
         });
         let mut message = envelope_message(
-            model,
             &msg.name,
             msg.description.as_deref(),
             &msg.payload,
+            msg.example.valid(),
             emitted,
             true,
         );
@@ -117,10 +117,10 @@ pub fn document(model: &Model) -> Value {
     for (event, key) in model.events.iter().zip(&client_keys) {
         let key = key.clone();
         let mut message = envelope_message(
-            model,
             &event.name,
             event.description.as_deref(),
             &event.payload,
+            event.example.valid(),
             true,
             false,
         );
@@ -366,19 +366,18 @@ pub fn document(model: &Model) -> Value {
 
 /// A message whose payload is the whole envelope.
 fn envelope_message(
-    model: &Model,
     name: &str,
     description: Option<&str>,
     payload: &Value,
+    example: Option<&Value>,
     carries_id: bool,
     server_sent: bool,
 ) -> Value {
-    let example_payload = example::valid_example(model, payload);
     envelope_message_raw(
         name,
         description,
         &rewrite_refs(payload),
-        example_payload,
+        example.cloned(),
         carries_id,
         server_sent,
     )

@@ -13,7 +13,6 @@ use askama::Template;
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 
-use crate::emit::example;
 use crate::emit::protocol::{self, CLOSE_CODES, ERROR_CODES, ErrorCodeDoc};
 use crate::emit::schema_table::{deref, schema_table};
 use crate::error::Error;
@@ -253,7 +252,7 @@ struct SystemView {
 }
 
 fn event_view(model: &Model, event: &EventModel) -> Result<EventView, askama::Error> {
-    let example = pretty(&example::example(model, &event.payload));
+    let example = pretty(event.example.best());
     let emits = event
         .emits
         .iter()
@@ -266,7 +265,7 @@ fn event_view(model: &Model, event: &EventModel) -> Result<EventView, askama::Er
                 room_guarded: false,
                 exclude_sender: false,
                 table: schema_table(model, &msg.payload)?,
-                example: pretty(&example::example(model, &msg.payload)),
+                example: pretty(msg.example.best()),
             })
         })
         .collect::<Result<Vec<_>, askama::Error>>()?;
@@ -284,7 +283,7 @@ fn event_view(model: &Model, event: &EventModel) -> Result<EventView, askama::Er
                 room_guarded: room.guarded,
                 exclude_sender: b.exclude_sender,
                 table: schema_table(model, &msg.payload)?,
-                example: pretty(&example::example(model, &msg.payload)),
+                example: pretty(msg.example.best()),
             })
         })
         .collect::<Result<Vec<_>, askama::Error>>()?;

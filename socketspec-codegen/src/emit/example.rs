@@ -16,8 +16,7 @@
 //!     "events": {"join": {"payload": {"type": "object", "required": ["room"],
 //!         "properties": {"room": {"type": "string", "pattern": "^[a-z]{1,8}$"}}}}}
 //! }"#).unwrap();
-//! let example = example::example(&model, &model.events[0].payload);
-//! assert_eq!(example, json!({"room": "general"}));
+//! assert_eq!(model.events[0].example.valid(), Some(&json!({"room": "general"})));
 //! ```
 
 use indexmap::IndexMap;
@@ -26,32 +25,39 @@ use serde_json::{Map, Value};
 use super::samples::{
     fit_length, format_example, integer, name_hint, number, sample_pattern, vary,
 };
-use crate::model::Model;
 
 /// How deep nested (or recursive) schemas are followed.
 const MAX_DEPTH: usize = 8;
 
-/// An example value for `schema`, whose `$ref`s point into the model's
-/// shared definitions.
-pub fn example(model: &Model, schema: &Value) -> Value {
-    example_with_defs(&model.defs, schema)
+/// A payload schema's example, searched once ([`PayloadExample::find`]).
+#[derive(Debug, Clone, Default)]
+pub struct PayloadExample {
+    value: Value,
+    valid: bool,
 }
 
-/// An example value for `schema`, whose `$ref`s (`#/$defs/Name`) point into
-/// `defs`: [`valid_example_with_defs`], or, for a schema no candidate
-/// satisfies, the first candidate (a starting point for the docs page's
-/// editor, which the server will refuse).
-pub fn example_with_defs(defs: &IndexMap<String, Value>, schema: &Value) -> Value {
-    match search(defs, schema) {
-        Ok(valid) => valid,
-        Err(first) => first,
+impl PayloadExample {
+    /// The example of `schema`, whose `$ref`s point into `defs`.
+    pub(crate) fn find(defs: &IndexMap<String, Value>, schema: &Value) -> PayloadExample {
+        match search(defs, schema) {
+            Ok(value) => PayloadExample { value, valid: true },
+            Err(value) => PayloadExample {
+                value,
+                valid: false,
+            },
+        }
     }
-}
 
-/// A valid example of `schema` (in the model's shared definitions), or
-/// `None` when no candidate satisfies it.
-pub fn valid_example(model: &Model, schema: &Value) -> Option<Value> {
-    valid_example_with_defs(&model.defs, schema)
+    /// A value the schema accepts; `None` when no candidate satisfied it.
+    pub fn valid(&self) -> Option<&Value> {
+        self.valid.then_some(&self.value)
+    }
+
+    /// The valid example, or else the closest candidate (a starting point
+    /// for the docs page's editor).
+    pub fn best(&self) -> &Value {
+        &self.value
+    }
 }
 
 /// A valid example of `schema`: the schema's own first valid `examples`
@@ -96,7 +102,7 @@ fn search(defs: &IndexMap<String, Value>, schema: &Value) -> Result<Value, Value
     Err(first.unwrap_or(Value::Null))
 }
 
-/// How a candidate is built; [`example_with_defs`] tries them in order.
+/// How a candidate is built; [`PayloadExample::find`] tries them in order.
 #[derive(Debug, Clone, Copy)]
 struct Strategy {
     /// Use `examples` and `default` values found inside the schema.
@@ -559,14 +565,12 @@ mod tests {
     #[test]
     fn strings_fit_length_and_pattern() {
         let defs = IndexMap::new();
-        let v = example_with_defs(&defs, &json!({"type": "string", "minLength": 20}));
+        let find = |schema: Value| PayloadExample::find(&defs, &schema).best().clone();
+        let v = find(json!({"type": "string", "minLength": 20}));
         assert!(v.as_str().is_some_and(|s| s.chars().count() >= 20), "{v}");
-        let v = example_with_defs(
-            &defs,
-            &json!({"type": "string", "pattern": "^[A-Z]{2}\\d{4}$"}),
-        );
+        let v = find(json!({"type": "string", "pattern": "^[A-Z]{2}\\d{4}$"}));
         assert_eq!(v, json!("AA1111"));
-        let v = example_with_defs(&defs, &json!({"type": "string", "format": "email"}));
+        let v = find(json!({"type": "string", "format": "email"}));
         assert_eq!(v, json!("alice@example.com"));
     }
 }

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::Model;
-use crate::emit::{docs, example, protocol};
+use crate::emit::{docs, protocol};
 use serde_json::{Value, json};
 
 fn workspace() -> PathBuf {
@@ -229,21 +229,11 @@ fn chat_examples_are_valid_and_readable() {
     let html = docs::render(&model).unwrap();
     for event in &model.events {
         let shown = editor_example(&html, &event.name);
-        assert_eq!(
-            shown,
-            example::example(&model, &event.payload),
-            "{}",
-            event.name
-        );
+        assert_eq!(shown, *event.example.best(), "{}", event.name);
         assert_valid(&model, &event.payload, &shown, &event.name);
     }
     for server in &model.server_events {
-        assert_valid(
-            &model,
-            &server.payload,
-            &example::example(&model, &server.payload),
-            &server.name,
-        );
+        assert_valid(&model, &server.payload, server.example.best(), &server.name);
     }
     assert_eq!(
         editor_example(&html, "join_room"),
@@ -408,6 +398,6 @@ fn examples_prefer_a_recognisable_value_that_fits_the_pattern() {
     }"#,
     )
     .unwrap();
-    let example = example::example(&model, &model.events[0].payload);
-    assert_eq!(example, json!({"room": "general"}));
+    let example = model.events[0].example.best();
+    assert_eq!(example, &json!({"room": "general"}));
 }

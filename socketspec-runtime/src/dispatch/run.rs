@@ -166,8 +166,8 @@ impl<A: App, F: Future<Output = Result<()>>> Future for RunCall<A, F> {
 pub(crate) fn refuse_unfinished(
     conn: &Connection,
     namespace: &Namespace,
-    event: &'static str,
-    id: Option<&RequestId>,
+    event: &str,
+    id: Option<&str>,
     started: bool,
 ) {
     let message = if started {
@@ -175,16 +175,9 @@ pub(crate) fn refuse_unfinished(
     } else {
         "the server is shutting down; the event was not handled"
     };
-    namespace
-        .metrics
-        .error(crate::error::ErrorCode::HandlerError);
-    let frame = envelope::encode_error(
-        crate::error::ErrorCode::HandlerError,
-        Some(event),
-        message,
-        &serde_json::Map::new(),
-        id.map(RequestId::as_str),
-    );
+    let code = crate::error::ErrorCode::HandlerError;
+    namespace.metrics.error(code);
+    let frame = envelope::encode_error(code, Some(event), message, &serde_json::Map::new(), id);
     let _ = conn.send_frame(frame);
 }
 

@@ -16,9 +16,9 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::event_loop::{ConnectionLoop, WRITE_BATCH};
 use crate::dispatch::App;
+use crate::dispatch::call::RequestId;
 use crate::dispatch::run::refuse_unfinished;
 use crate::envelope;
-use crate::error::ErrorCode;
 use crate::mailbox::CloseRequest;
 
 /// How long the closing exchange may take before the socket is dropped.
@@ -93,7 +93,7 @@ where
                 &self.conn,
                 &self.namespace,
                 parked.event,
-                parked.id.as_ref(),
+                parked.id.as_ref().map(RequestId::as_str),
                 true,
             );
         }
@@ -111,13 +111,8 @@ where
         if socketspec_protocol::is_reserved(&decoded.event) {
             return;
         }
-        self.queue_error(
-            ErrorCode::HandlerError,
-            Some(&decoded.event),
-            "the server is shutting down; the event was not handled",
-            &Map::new(),
-            decoded.id.as_deref(),
-        );
+        let id = decoded.id.as_deref();
+        refuse_unfinished(&self.conn, &self.namespace, &decoded.event, id, false);
     }
 
     /// The server-initiated close: queued frames, the error envelope if any,

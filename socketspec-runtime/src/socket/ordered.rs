@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc, oneshot};
 
 use crate::dispatch::App;
-use crate::dispatch::call::Call;
+use crate::dispatch::call::{Call, RequestId};
 use crate::dispatch::middleware::Chain;
 use crate::dispatch::run::{refuse_unfinished, run_call};
 
@@ -92,7 +92,7 @@ async fn work<A: App>(
             biased;
             _ = &mut run => continue,
             () = refuse.notified() => {
-                refuse_unfinished(&conn, &namespace, event, id.as_ref(), true);
+                refuse_unfinished(&conn, &namespace, event, id.as_ref().map(RequestId::as_str), true);
                 refuse_queued(&mut rx);
                 let _ = done.send(());
                 // Work a client started is not cut off halfway.
@@ -109,12 +109,7 @@ async fn work<A: App>(
 fn refuse_queued(rx: &mut mpsc::Receiver<OrderedCall>) {
     rx.close();
     while let Ok((call, _permit)) = rx.try_recv() {
-        refuse_unfinished(
-            &call.conn,
-            &call.namespace,
-            call.event(),
-            call.id.as_ref(),
-            false,
-        );
+        let id = call.id.as_ref().map(RequestId::as_str);
+        refuse_unfinished(&call.conn, &call.namespace, call.event(), id, false);
     }
 }
