@@ -80,6 +80,7 @@ mod load;
 mod model;
 mod naming;
 mod outputs;
+mod payload_examples;
 mod push;
 mod resolve;
 mod schema;

@@ -339,8 +339,10 @@ impl Model {
         };
         model.types = crate::typing::plan(&model);
         model.warnings = model.types.warnings.clone();
-        find_examples(&mut model);
-        model.warnings.extend(unsatisfied_payloads(&model));
+        crate::payload_examples::find(&mut model);
+        model
+            .warnings
+            .extend(crate::payload_examples::unsatisfied(&model));
         Ok(model)
     }
 
@@ -350,51 +352,6 @@ impl Model {
     pub(crate) fn standalone_schema(&self, schema: &Value) -> Value {
         with_defs(schema, &self.defs)
     }
-}
-
-/// Every payload's example, found once: the AsyncAPI document, the docs
-/// page and the build's warnings all read it.
-fn find_examples(model: &mut Model) {
-    let defs = &model.defs;
-    for event in &mut model.events {
-        event.example = PayloadExample::find(defs, &event.payload);
-    }
-    for message in &mut model.server_events {
-        message.example = PayloadExample::find(defs, &message.payload);
-    }
-}
-
-/// A warning for each payload schema no generated example satisfies: the
-/// AsyncAPI document then has no example for it, and the docs page's
-/// editor starts with a payload the server refuses. (No value may satisfy
-/// the schema at all, e.g. `false` or `not: {}`.)
-fn unsatisfied_payloads(model: &Model) -> Vec<SpecWarning> {
-    let payloads = model
-        .events
-        .iter()
-        .map(|e| {
-            (
-                join_path(&join_path("events", &e.name), "payload"),
-                &e.example,
-            )
-        })
-        .chain(
-            model
-                .server_events
-                .iter()
-                .map(|m| (join_path(&m.path, "payload"), &m.example)),
-        );
-    payloads
-        .filter(|(_, example)| example.valid().is_none())
-        .map(|(path, _)| {
-            SpecWarning::new(
-                &model.file,
-                path,
-                "no example satisfies this payload schema, so the AsyncAPI document has none and the docs page's editor starts with a payload the server refuses",
-                "add an `examples` value the schema accepts, or check that some value can satisfy the schema",
-            )
-        })
-        .collect()
 }
 
 /// `schema` with `defs` attached as its `$defs` (unchanged when there are
