@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use crate::{Error, Result};
 
@@ -188,16 +188,30 @@ impl Artifact {
     }
 
     /// Its path, built first (once per test executable) when missing.
+    ///
+    /// An artifact already located is answered at once, even while another
+    /// is being built: a test that restarts a server must not wait behind
+    /// another test's `cargo build`.
     pub fn locate(&self) -> Result<PathBuf> {
-        static BUILT: OnceLock<Mutex<Outcomes>> = OnceLock::new();
-        let done = BUILT.get_or_init(|| Mutex::new(Vec::new()));
-        // One build at a time, and each artifact's outcome remembered.
-        let mut done = done.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, outcome)) = done.iter().find(|(a, _)| a == self) {
-            return outcome.clone();
+        static OUTCOMES: Mutex<Outcomes> = Mutex::new(Vec::new());
+        static BUILDING: Mutex<()> = Mutex::new(());
+        let known = || {
+            let done = OUTCOMES.lock().unwrap_or_else(PoisonError::into_inner);
+            done.iter().find(|(a, _)| a == self).map(|(_, o)| o.clone())
+        };
+        if let Some(outcome) = known() {
+            return outcome;
+        }
+        // One build at a time; another thread may have built it meanwhile.
+        let _building = BUILDING.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(outcome) = known() {
+            return outcome;
         }
         let outcome = self.locate_or_build();
-        done.push((*self, outcome.clone()));
+        OUTCOMES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((*self, outcome.clone()));
         outcome
     }
 
