@@ -18,7 +18,8 @@
 //! - [`http`]: plain HTTP over hyper-util's client;
 //! - [`observe`]: `/socket-health` and `/metrics`; [`host`]: memory and
 //!   file limits; [`bystander`]: latency of a well-behaved client;
-//! - [`jwt`]: test tokens; [`wait`]: polling instead of sleeping.
+//! - [`jwt`]: test tokens; [`wait`]: polling instead of sleeping;
+//! - [`proxy`]: a TCP forwarder whose connections a test can cut.
 //!
 //! Every wait is bounded; nothing here blocks forever.
 
@@ -30,6 +31,7 @@ pub mod host;
 pub mod http;
 pub mod jwt;
 pub mod observe;
+pub mod proxy;
 pub mod raw_ws;
 pub mod redis;
 pub mod server;
