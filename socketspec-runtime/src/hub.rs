@@ -19,6 +19,7 @@ use crate::config::ServerConfig;
 use crate::dispatch::validate::SchemaError;
 use crate::metrics::{Metrics, MetricsError};
 use crate::rooms::{InvalidPattern, RoomBudget, Rooms};
+use crate::sessions::Sessions;
 
 /// Why a server could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +73,8 @@ pub(crate) struct Hub {
     /// The server-wide room cap (`Limits::max_rooms`), shared by every
     /// namespace's rooms.
     pub(crate) room_budget: Arc<RoomBudget>,
+    /// With resumption on: the resumable connections, open or detached.
+    pub(crate) sessions: Sessions,
 }
 
 impl Hub {
@@ -93,6 +96,7 @@ impl Hub {
             drained: Notify::new(),
             shutdown: watch::Sender::new(false),
             namespaces: OnceLock::new(),
+            sessions: Sessions::default(),
         })
     }
 

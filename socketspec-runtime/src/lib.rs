@@ -94,7 +94,11 @@ pub mod metrics;
 #[cfg(feature = "server")]
 mod panic_report;
 #[cfg(feature = "server")]
+mod replay;
+#[cfg(feature = "server")]
 mod rooms;
+#[cfg(feature = "server")]
+mod sessions;
 #[cfg(feature = "server")]
 mod socket;
 #[cfg(all(feature = "server", feature = "client"))]

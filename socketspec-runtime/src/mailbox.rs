@@ -22,6 +22,7 @@ use futures_util::task::AtomicWaker;
 use socketspec_protocol::{CloseCode, DisconnectReason, ErrorCode};
 
 use crate::frame::Frame;
+use crate::replay::{ReplayLog, with_seq};
 
 /// Why a frame was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,9 @@ pub(crate) struct CloseRequest {
     pub(crate) code: CloseCode,
     pub(crate) reason: DisconnectReason,
     pub(crate) error: Option<(ErrorCode, String)>,
+    /// Drop the socket without a farewell and keep the session for a
+    /// resume (a resume arrived for it on a new socket).
+    pub(crate) detach: bool,
 }
 
 impl CloseRequest {
@@ -71,6 +75,15 @@ impl CloseRequest {
             code: reason.close_code().unwrap_or(CloseCode::Normal),
             reason,
             error: None,
+            detach: false,
+        }
+    }
+
+    /// Let go of the socket, keeping the session for the resume that asks.
+    pub(crate) fn detach() -> Self {
+        CloseRequest {
+            detach: true,
+            ..CloseRequest::new(DisconnectReason::TransportError)
         }
     }
 
@@ -100,19 +113,35 @@ struct State {
     frames: VecDeque<Frame>,
     capacity: usize,
     closed: bool,
+    /// With resumption on: the `seq` numbers and the frames kept for a resume.
+    replay: Option<ReplayLog>,
+    /// The socket is gone and the session waits for a resume: frames queue
+    /// up to the replay limit, and nobody is woken.
+    detached: bool,
 }
 
 impl Mailbox {
     /// An empty mailbox for connection `id`, holding at most `capacity`
     /// frames (at least one).
+    #[cfg(test)]
     pub(crate) fn new(id: &str, capacity: usize) -> Self {
+        Mailbox::with_replay(id, capacity, None)
+    }
+
+    /// A mailbox that numbers its frames and keeps the last `replay` of
+    /// them for a resume (`None`: resumption off).
+    pub(crate) fn with_replay(id: &str, capacity: usize, replay: Option<usize>) -> Self {
+        // With resumption on, the queue also holds what a resume sends again.
+        let capacity = capacity.max(replay.unwrap_or(0)).max(1);
         Mailbox {
             id: id.into(),
             state: Mutex::new(State {
                 // Grows on demand: an idle connection allocates nothing here.
                 frames: VecDeque::new(),
-                capacity: capacity.max(1),
+                capacity,
                 closed: false,
+                replay: replay.map(ReplayLog::new),
+                detached: false,
             }),
             waker: AtomicWaker::new(),
             awake: AtomicBool::new(true),
@@ -204,7 +233,22 @@ impl Mailbox {
             if state.frames.len() >= state.capacity {
                 return Err(PushError::Full);
             }
+            if state.detached {
+                // Behind by the whole replay limit: the session cannot
+                // resume without a gap.
+                let limit = state.replay.as_ref().map_or(0, ReplayLog::limit);
+                if state.frames.len() >= limit {
+                    return Err(PushError::Full);
+                }
+            }
             state.frames.push_back(frame);
+            if state.detached {
+                let queued = state.frames.len();
+                if let Some(replay) = state.replay.as_mut() {
+                    replay.trim(queued);
+                }
+                return Ok(());
+            }
             // Under the lock: either the loop went to sleep before this
             // push (its `awake = false` is visible here, so we wake it), or
             // it takes the lock after us and finds the frame.
@@ -216,9 +260,72 @@ impl Mailbox {
         Ok(())
     }
 
-    /// Takes the oldest frame.
+    /// Takes the oldest frame, as it goes on the wire: with resumption on,
+    /// numbered with its `seq` (and kept for a resume).
     pub(crate) fn pop(&self) -> Option<Frame> {
-        self.lock().frames.pop_front()
+        let mut state = self.lock();
+        let frame = state.frames.pop_front()?;
+        let queued = state.frames.len();
+        match state.replay.as_mut() {
+            None => Some(frame),
+            Some(replay) => {
+                let seq = replay.written(&frame, queued);
+                Some(with_seq(&frame, seq))
+            }
+        }
+    }
+
+    /// Queues a frame the loop writes itself (a system event, an error
+    /// before a close) behind the others, past the capacity: with
+    /// resumption on it must get its `seq` in order. `false` when the
+    /// mailbox is closed.
+    pub(crate) fn push_sequenced(&self, frame: Frame) -> bool {
+        let mut state = self.lock();
+        if state.closed {
+            return false;
+        }
+        state.frames.push_back(frame);
+        true
+    }
+
+    /// Whether frames are numbered (resumption is on).
+    pub(crate) fn is_sequenced(&self) -> bool {
+        self.lock().replay.is_some()
+    }
+
+    /// The socket is gone: frames keep queueing (within the replay limit)
+    /// for a resume, and nobody is woken. A frame past the limit requests
+    /// a close as a slow consumer (what the detached session waits on: it
+    /// ends).
+    pub(crate) fn detach(&self) {
+        self.lock().detached = true;
+        // A close request the loop already took (the one that asked it to
+        // let go of the socket) is done with; a later one stays.
+        let slot = self
+            .close
+            .request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            self.close.requested.store(false, Ordering::Release);
+        }
+    }
+
+    /// A resume from `last_seq`: the frames after it are queued again (in
+    /// front of those queued meanwhile) and the loop of the new socket
+    /// takes them. `false` when they are no longer all kept.
+    pub(crate) fn attach(&self, last_seq: u64) -> bool {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let Some(replay) = state.replay.as_mut() else {
+            return false;
+        };
+        if state.closed || self.is_closing() || !replay.rewind(last_seq, &mut state.frames) {
+            return false;
+        }
+        state.detached = false;
+        self.awake.store(true, Ordering::Relaxed);
+        true
     }
 
     /// Frames waiting.

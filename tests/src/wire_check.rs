@@ -170,7 +170,7 @@ pub fn check_envelope(text: &str) -> Result<String, String> {
         serde_json::from_str(text).map_err(|e| format!("not a JSON object ({e})"))?;
     if let Some(other) = fields
         .keys()
-        .find(|k| !matches!(k.as_str(), "event" | "payload" | "id"))
+        .find(|k| !matches!(k.as_str(), "event" | "payload" | "id" | "seq"))
     {
         return Err(format!("unexpected top-level field `{other}`"));
     }
@@ -189,6 +189,18 @@ pub fn check_envelope(text: &str) -> Result<String, String> {
         && !raw.get().starts_with('"')
     {
         return Err(format!("the `id` of `{event}` is not a string"));
+    }
+    if let Some(raw) = fields.get("seq") {
+        // Resumption on: a positive integer on every frame but these.
+        if matches!(
+            event.as_str(),
+            "__connect__" | "__ping__" | "__disconnect__"
+        ) {
+            return Err(format!("`{event}` carries a `seq`"));
+        }
+        if !matches!(raw.get().parse::<u64>(), Ok(n) if n > 0) {
+            return Err(format!("the `seq` of `{event}` is not a positive integer"));
+        }
     }
     if event == "__error__"
         && let Some(raw) = fields.get("payload")
@@ -244,6 +256,10 @@ mod tests {
                 "echo_reply",
             ),
             (
+                r#"{"event":"echo_reply","payload":{},"id":"a","seq":3}"#,
+                "echo_reply",
+            ),
+            (
                 r#"{"event":"__error__","payload":{"code":"X","event":null,"message":"m","request_id":"r","details":{}}}"#,
                 "__error__",
             ),
@@ -268,6 +284,18 @@ mod tests {
             (
                 r#"{"event":"e","payload":{},"ts":1}"#,
                 "unexpected top-level field `ts`",
+            ),
+            (
+                r#"{"event":"__ping__","payload":{},"seq":1}"#,
+                "`__ping__` carries a `seq`",
+            ),
+            (
+                r#"{"event":"e","payload":{},"seq":0}"#,
+                "`seq` of `e` is not a positive integer",
+            ),
+            (
+                r#"{"event":"e","payload":{},"seq":"1"}"#,
+                "`seq` of `e` is not a positive integer",
             ),
             (
                 r#"{"event":"__error__","payload":{"code":"X","message":"m","request_id":"r","details":{}}}"#,

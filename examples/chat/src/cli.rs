@@ -66,6 +66,13 @@ pub struct Args {
     /// Seconds before a credential's expiry that `__auth_expiring__` is sent.
     #[arg(long, value_name = "S", default_value = "60")]
     pub token_refresh_window: f64,
+    /// Keep a dropped connection's session this many seconds so that its
+    /// client can resume it (0 = resumption off).
+    #[arg(long, value_name = "S", default_value = "0")]
+    pub resume_window: f64,
+    /// With resumption on: frames each connection keeps for a resume.
+    #[arg(long, value_name = "N", default_value = "1024")]
+    pub resume_buffer: usize,
     /// How long in-flight handlers may run after shutdown starts, in seconds.
     #[arg(long, value_name = "S", default_value = "10")]
     pub shutdown_grace: f64,
@@ -137,7 +144,9 @@ impl Args {
             .idle_timeout(seconds("idle-timeout", self.idle_timeout)?)
             .max_duration(seconds("max-duration", self.max_duration)?)
             .warning_window(seconds("warning-window", self.warning_window)?)
-            .token_refresh_window(seconds("token-refresh-window", self.token_refresh_window)?);
+            .token_refresh_window(seconds("token-refresh-window", self.token_refresh_window)?)
+            .resume_window(seconds("resume-window", self.resume_window)?)
+            .resume_buffer(self.resume_buffer);
         let mut builder = builder
             .http(http)
             .limits(

@@ -36,6 +36,15 @@ pub struct SessionConfig {
     pub warning_window: Duration,
     /// How long before the credential's expiry `__auth_expiring__` comes (60 s).
     pub token_refresh_window: Duration,
+    /// How long a connection lost without a closing handshake keeps its
+    /// session (rooms, and the frames sent to it meanwhile) so that the
+    /// client can resume it (`Duration::ZERO`, the default: resumption off;
+    /// see docs/protocol.md, "Resumption").
+    pub resume_window: Duration,
+    /// With resumption on: how many recent frames each connection keeps for
+    /// a resume (1,024). A session that falls this far behind while
+    /// detached ends; a resume from further back gets a fresh connection.
+    pub resume_buffer: usize,
 }
 
 impl Default for SessionConfig {
@@ -47,6 +56,8 @@ impl Default for SessionConfig {
             max_duration: Duration::from_secs(7200),
             warning_window: Duration::from_secs(60),
             token_refresh_window: Duration::from_secs(60),
+            resume_window: Duration::ZERO,
+            resume_buffer: 1024,
         }
     }
 }
@@ -92,6 +103,23 @@ impl SessionConfig {
     pub fn warning_window(mut self, window: Duration) -> Self {
         self.warning_window = window;
         self
+    }
+
+    /// Sets `resume_window` (`Duration::ZERO` turns resumption off).
+    pub fn resume_window(mut self, window: Duration) -> Self {
+        self.resume_window = window;
+        self
+    }
+
+    /// Sets `resume_buffer` (at least one frame).
+    pub fn resume_buffer(mut self, frames: usize) -> Self {
+        self.resume_buffer = frames.max(1);
+        self
+    }
+
+    /// Whether connections can resume (`resume_window` is not zero).
+    pub fn resumable(&self) -> bool {
+        !self.resume_window.is_zero()
     }
 
     /// Sets `token_refresh_window`.

@@ -56,6 +56,9 @@ pub(crate) struct ConnectionParts {
     pub(crate) hooks: Arc<dyn RoomHooks>,
     /// `Limits::max_rooms_per_connection`.
     pub(crate) max_rooms: usize,
+    /// With resumption on, `SessionConfig::resume_buffer`: the frames kept
+    /// for a resume.
+    pub(crate) replay: Option<usize>,
 }
 
 impl Connection {
@@ -66,7 +69,11 @@ impl Connection {
                 namespace: parts.namespace,
                 identity: RwLock::new(parts.identity.map(Arc::new)),
                 joined: Mutex::new(BTreeSet::new()),
-                mailbox: Arc::new(Mailbox::new(&id, parts.outbound_queue)),
+                mailbox: Arc::new(Mailbox::with_replay(
+                    &id,
+                    parts.outbound_queue,
+                    parts.replay,
+                )),
                 handshake: parts.handshake,
                 connected_at: Instant::now(),
                 rooms: parts.rooms,

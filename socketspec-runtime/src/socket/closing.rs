@@ -121,13 +121,21 @@ where
         let ws = &mut self.ws;
         let mailbox = self.conn.mailbox();
         let metrics = &self.hub.metrics;
+        let mut error = request.error.as_ref().map(|(code, message)| {
+            metrics.error(*code);
+            envelope::encode_error(*code, None, message, &Map::new(), None)
+        });
+        // Numbered frames: the error gets its `seq` after the queued ones.
+        if mailbox.is_sequenced()
+            && let Some(frame) = error.take()
+        {
+            mailbox.push_sequenced(frame);
+        }
         let farewell = async {
             while let Some(frame) = mailbox.pop() {
                 ws.feed(Message::Text(frame.into_utf8_bytes())).await?;
             }
-            if let Some((code, message)) = &request.error {
-                metrics.error(*code);
-                let frame = envelope::encode_error(*code, None, message, &Map::new(), None);
+            if let Some(frame) = error {
                 ws.feed(Message::Text(frame.into_utf8_bytes())).await?;
             }
             let disconnect = json!({"reason": request.reason.as_str()});

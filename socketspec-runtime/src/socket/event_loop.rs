@@ -113,21 +113,26 @@ where
     }
 
     /// Runs until the connection ends; returns why it ended.
-    pub(super) async fn run(&mut self) -> DisconnectReason {
-        let connect = super::connect::connect_frame(&self.conn, &self.hub);
+    pub(super) async fn run(&mut self, session: super::Session<'_>) -> DisconnectReason {
+        let connect = super::connect::connect_frame(&self.conn, &self.hub, &session);
         if self.send_now(&connect).await.is_err() {
             return DisconnectReason::TransportError;
         }
-        let connected =
+        // A resumed session was connected all along: no `on_connect`.
+        let connected = if session.resumed {
+            Some(Ok(()))
+        } else {
             crate::panic_report::catch_panic("on_connect", self.app.hooks().on_connect(&self.conn))
                 .await
-                .unwrap_or_else(|| Err(crate::Error::handler("internal error in on_connect")));
+        };
+        let connected =
+            connected.unwrap_or_else(|| Err(crate::Error::handler("internal error in on_connect")));
         if let Err(error) = connected {
             tracing::warn!(connection = self.conn.id(), ?error, "on_connect failed");
             let (code, message, details) = error.into_parts();
             self.hub.metrics.error(code);
             let frame = envelope::encode_error(code, None, &message, &details, None);
-            let _ = self.send_now(&frame).await;
+            let _ = self.send_sequenced(frame).await;
             return self
                 .close(CloseRequest::new(DisconnectReason::OnConnectFailed))
                 .await;
@@ -140,6 +145,10 @@ where
                         .mailbox()
                         .take_close_request()
                         .unwrap_or_else(|| CloseRequest::new(DisconnectReason::ClosedByServer));
+                    if request.detach {
+                        // A resume took the session to a new socket.
+                        return DisconnectReason::TransportError;
+                    }
                     if request.reason == DisconnectReason::SlowConsumer {
                         // Its socket is not draining: the farewell would only block.
                         return request.reason;
@@ -216,7 +225,7 @@ where
 /// Resolves once the graceful shutdown has started, at once when it already
 /// has. A function of its own so that the `watch::Ref` it reads is dropped
 /// inside it (the loop's future stays `Send`).
-async fn shutdown_started(shutdown: &mut watch::Receiver<bool>) {
+pub(super) async fn shutdown_started(shutdown: &mut watch::Receiver<bool>) {
     if shutdown.wait_for(|started| *started).await.is_err() {
         // The hub (the sender) outlives every connection: never here.
         std::future::pending::<()>().await;

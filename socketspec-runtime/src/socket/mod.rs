@@ -19,6 +19,7 @@ mod outbound;
 mod parked;
 mod rate_limit;
 mod request_id;
+mod resume;
 mod scheduler;
 mod system;
 mod timers;
@@ -43,6 +44,7 @@ use crate::hub::Hub;
 use crate::identity::Identity;
 use crate::mailbox::CloseRequest;
 use crate::panic_report::catch_panic;
+use crate::sessions::Sessions;
 use event_loop::ConnectionLoop;
 pub(crate) use metered::Metered;
 
@@ -74,28 +76,60 @@ pub(crate) async fn serve<A, S>(
             return;
         }
     };
-    let conn = Connection::new(ConnectionParts {
-        namespace: namespace.name(),
-        identity,
-        handshake: admission.handshake,
-        outbound_queue: hub.config.limits.outbound_queue,
-        rooms: Arc::clone(&namespace.rooms),
-        hooks: Arc::clone(&app) as _,
-        max_rooms: hub.config.limits.max_rooms_per_connection,
-    });
-    let user = conn.user_id();
-    let rooms = Arc::clone(&namespace.rooms);
-    rooms.add_addresses(conn.mailbox(), user.as_deref()).await;
+    let resumable = hub.config.session.resumable();
+    let resumed = match resumable {
+        true => resume::claim(&app, &hub, &namespace, &admission.handshake, &identity).await,
+        false => None,
+    };
+    let start = match resumed {
+        Some(conn) => {
+            if let Some(identity) = identity {
+                conn.set_identity(identity);
+            }
+            Start::Resumed(conn)
+        }
+        None => {
+            let conn = Connection::new(ConnectionParts {
+                namespace: namespace.name(),
+                identity,
+                handshake: admission.handshake,
+                outbound_queue: hub.config.limits.outbound_queue,
+                rooms: Arc::clone(&namespace.rooms),
+                hooks: Arc::clone(&app) as _,
+                max_rooms: hub.config.limits.max_rooms_per_connection,
+                replay: resumable.then_some(hub.config.session.resume_buffer),
+            });
+            let user = conn.user_id();
+            namespace
+                .rooms
+                .add_addresses(conn.mailbox(), user.as_deref())
+                .await;
+            Start::Fresh(conn)
+        }
+    };
+    let token = resumable.then(Sessions::new_token);
+    let (conn, resumed) = match start {
+        Start::Fresh(conn) => (conn, false),
+        Start::Resumed(conn) => (conn, true),
+    };
+    if let Some(token) = &token {
+        hub.sessions.attach(token, &conn);
+    }
     tracing::debug!(
         connection = conn.id(),
         namespace = namespace.name(),
-        user = user.as_deref(),
+        user = conn.user_id().as_deref(),
+        resumed,
         "connected"
     );
+    let session = Session {
+        token: token.as_deref(),
+        resumed,
+    };
     let mut lp = ConnectionLoop::new(ws, conn, app, namespace, chain, hub);
     // A panic anywhere in the loop must not skip the cleanup below: the
     // connection would stay a member of its rooms forever (a ghost).
-    let reason = match catch_panic("connection loop", lp.run()).await {
+    let reason = match catch_panic("connection loop", lp.run(session)).await {
         Some(reason) => reason,
         None => {
             let close = lp.close(CloseRequest::new(DisconnectReason::InternalError));
@@ -103,25 +137,63 @@ pub(crate) async fn serve<A, S>(
             DisconnectReason::InternalError
         }
     };
-    lp.conn.mailbox().close();
-    rooms.remove_addresses(lp.conn.id(), user.as_deref()).await;
     // Handlers still running finish (their replies are dropped with the
-    // socket), so work a client started is not cut off halfway.
+    // socket, or kept for a resume), so work a client started is not cut
+    // off halfway.
     let mut running = std::mem::take(&mut lp.running);
     if !running.is_empty() {
         tokio::spawn(catch_panic("handlers after close", async move {
             while running.next().await.is_some() {}
         }));
     }
-    lp.conn.leave_all().await;
-    catch_panic(
-        "on_disconnect",
-        lp.app.hooks().on_disconnect(&lp.conn, &reason),
-    )
-    .await;
     lp.hub.metrics.connection_closed(&reason);
+    match token {
+        Some(token) if resume::keeps(&lp.hub, &reason) => {
+            resume::detach(&lp.app, &lp.hub, &lp.namespace, token, &lp.conn);
+            return;
+        }
+        Some(token) => {
+            lp.hub.sessions.remove(&token);
+        }
+        None => {}
+    }
+    end_session(&*lp.app, &lp.namespace, &lp.conn, &reason).await;
+}
+
+/// How a connection starts.
+enum Start {
+    /// A new connection: `on_connect` runs.
+    Fresh(Connection),
+    /// A detached session resumed on this socket.
+    Resumed(Connection),
+}
+
+/// What the loop tells the client in `__connect__` about resumption.
+pub(crate) struct Session<'a> {
+    /// The connection's resume token (resumption on).
+    pub(crate) token: Option<&'a str>,
+    /// Whether it resumed a detached session (`on_connect` does not run).
+    pub(crate) resumed: bool,
+}
+
+/// Ends a connection's session: it leaves its rooms and its addresses, and
+/// `on_disconnect` runs with `reason`.
+pub(crate) async fn end_session<A: App>(
+    app: &A,
+    namespace: &Namespace,
+    conn: &Connection,
+    reason: &DisconnectReason,
+) {
+    conn.mailbox().close();
+    let user = conn.user_id();
+    namespace
+        .rooms
+        .remove_addresses(conn.id(), user.as_deref())
+        .await;
+    conn.leave_all().await;
+    catch_panic("on_disconnect", app.hooks().on_disconnect(conn, reason)).await;
     tracing::debug!(
-        connection = lp.conn.id(),
+        connection = conn.id(),
         reason = reason.as_str(),
         "disconnected"
     );

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::SinkExt;
 use serde_json::{Map, Value};
-use socketspec_protocol::DisconnectReason;
+use socketspec_protocol::{DisconnectReason, SystemEvent};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::{self, Message};
 
@@ -65,12 +65,30 @@ where
         }
     }
 
-    /// Writes a system event straight to the socket.
+    /// Writes a system event now. With resumption on, every one but
+    /// `__ping__` gets its `seq`: it goes behind the queued frames, and the
+    /// whole queue is written.
     pub(super) async fn send_system(&mut self, event: &str, payload: Value) -> Result<(), ()> {
-        match envelope::encode(event, &payload, None) {
-            Ok(frame) => self.send_now(&frame).await,
-            Err(_) => Ok(()),
+        let Ok(frame) = envelope::encode(event, &payload, None) else {
+            return Ok(());
+        };
+        if event == SystemEvent::Ping.name() {
+            self.send_now(&frame).await
+        } else {
+            self.send_sequenced(frame).await
         }
+    }
+
+    /// Writes `frame` now, numbered when resumption is on (after the
+    /// frames queued before it).
+    pub(super) async fn send_sequenced(&mut self, frame: Frame) -> Result<(), ()> {
+        if !self.conn.mailbox().is_sequenced() {
+            return self.send_now(&frame).await;
+        }
+        if !self.conn.mailbox().push_sequenced(frame) {
+            return Ok(());
+        }
+        self.write(usize::MAX, true).await
     }
 
     /// Queues an error envelope (counted in the metrics).
