@@ -103,9 +103,11 @@ impl Connector for InProcessConnector {
             for (name, value) in &handshake.headers {
                 headers.append(name, value.clone());
             }
+            let mut query = self.query.clone();
+            query.extend(handshake.query.iter().cloned());
             let request = HandshakeRequest {
                 headers,
-                query: self.query.clone(),
+                query,
                 dropped: 0,
             };
             let server = self.server.clone();

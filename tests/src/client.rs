@@ -84,6 +84,9 @@ fn envelope(message: ServerMessage) -> Value {
     if let Some(id) = message.id {
         map.insert("id".to_owned(), Value::String(id));
     }
+    if let Some(seq) = message.seq {
+        map.insert("seq".to_owned(), Value::from(seq));
+    }
     Value::Object(map)
 }
 

@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::error::ClientError;
 use super::events::EventSink;
 use super::message::{CloseInfo, ConnectInfo, Incoming, Reply, ServerMessage};
+use super::resume::Resumption;
 use super::transport::{BoxSocket, Connector, Handshake};
 use socketspec_protocol::SystemEvent;
 
@@ -52,6 +53,23 @@ const WRITE_BATCH: usize = 64;
 const OUTBOUND_QUEUE: usize = 256;
 
 type ReplySender = oneshot::Sender<Result<Reply, ClientError>>;
+
+/// Requests awaiting their reply, by id.
+pub(crate) type PendingRequests = HashMap<String, ReplySender>;
+
+/// How a link ended: how it closed, and the requests still awaiting a
+/// reply (which a resume carries over to the next link).
+pub(crate) struct Ended {
+    pub(crate) info: CloseInfo,
+    pub(crate) pending: PendingRequests,
+}
+
+/// Fails every request of `pending` with `error`.
+pub(crate) fn fail_pending(pending: PendingRequests, error: &ClientError) {
+    for (_, tx) in pending {
+        let _ = tx.send(Err(error.clone()));
+    }
+}
 
 /// A live connection, shared by the client handle (to send) and the
 /// reader (to resolve replies).
@@ -90,16 +108,23 @@ impl Link {
         pending.as_mut().and_then(|map| map.remove(id))
     }
 
-    /// Ends the link: every pending request fails with `error`, and later
-    /// registrations are refused.
-    fn fail_all(&self, error: &ClientError) {
-        let taken = self
-            .pending
+    /// Ends the link: later registrations are refused; returns the
+    /// requests still awaiting a reply.
+    fn end(&self) -> PendingRequests {
+        self.pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        for (_, tx) in taken.into_iter().flatten() {
-            let _ = tx.send(Err(error.clone()));
+            .take()
+            .unwrap_or_default()
+    }
+
+    /// Takes over requests a lost link was awaiting (a resume: the server
+    /// sends their replies again on this link).
+    pub(crate) fn adopt(&self, carried: PendingRequests) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        match pending.as_mut() {
+            Some(map) => map.extend(carried),
+            None => fail_pending(carried, &ClientError::closed(None, "the connection closed")),
         }
     }
 
@@ -138,8 +163,16 @@ impl Unstarted {
         link: Arc<Link>,
         events: EventSink,
         auto_pong: bool,
-    ) -> JoinHandle<CloseInfo> {
-        tokio::spawn(run(self.socket, self.out_rx, link, events, auto_pong))
+        resumption: Arc<Resumption>,
+    ) -> JoinHandle<Ended> {
+        tokio::spawn(run(
+            self.socket,
+            self.out_rx,
+            link,
+            events,
+            auto_pong,
+            resumption,
+        ))
     }
 }
 
@@ -225,14 +258,16 @@ async fn wait_for_connect(socket: &mut BoxSocket) -> Result<ServerMessage, Clien
     }
 }
 
-/// Runs a link until the connection ends; fails its pending requests.
+/// Runs a link until the connection ends; returns how, with the requests
+/// still pending.
 async fn run(
     socket: BoxSocket,
     out_rx: mpsc::Receiver<Outgoing>,
     link: Arc<Link>,
     events: EventSink,
     auto_pong: bool,
-) -> CloseInfo {
+    resumption: Arc<Resumption>,
+) -> Ended {
     let (sink, stream) = socket.split();
     let (closing_tx, closing_rx) = oneshot::channel();
     let writer = tokio::spawn(write_loop(sink, out_rx, closing_tx));
@@ -241,14 +276,18 @@ async fn run(
         events: &events,
         auto_pong,
         disconnect: None,
+        resumption: &resumption,
     };
     let (code, reason) = reader.read_loop(stream, closing_rx).await;
-    link.fail_all(&ClientError::closed(code, reason.clone()));
+    let pending = link.end();
     writer.abort();
-    CloseInfo {
-        code,
-        reason,
-        reconnecting: false,
+    Ended {
+        info: CloseInfo {
+            code,
+            reason,
+            reconnecting: false,
+        },
+        pending,
     }
 }
 
@@ -313,6 +352,8 @@ struct Reader<'a> {
     auto_pong: bool,
     /// The `__disconnect__` reason, once received.
     disconnect: Option<String>,
+    /// The last `seq` processed (frames a resume sends again are dropped).
+    resumption: &'a Resumption,
 }
 
 impl Reader<'_> {
@@ -392,6 +433,9 @@ impl Reader<'_> {
                 return;
             }
         };
+        if !self.resumption.accept(message.seq) {
+            return;
+        }
         match SystemEvent::from_name(&message.event) {
             Some(SystemEvent::Ping) if self.auto_pong => {
                 if let Ok(pong) =

@@ -20,6 +20,10 @@ pub struct ServerMessage {
     /// The request's `id` on direct replies; `None` on broadcasts and most
     /// system events.
     pub id: Option<String>,
+    /// Its place in the connection's outbound order, when the server has
+    /// resumption on (every message but `__connect__`, `__ping__` and
+    /// `__disconnect__`).
+    pub seq: Option<u64>,
 }
 
 impl ServerMessage {
@@ -45,7 +49,13 @@ impl ServerMessage {
             Some(Value::String(id)) => Some(id),
             _ => None,
         };
-        Ok(ServerMessage { event, payload, id })
+        let seq = object.get("seq").and_then(Value::as_u64);
+        Ok(ServerMessage {
+            event,
+            payload,
+            id,
+            seq,
+        })
     }
 
     /// Decodes the payload into `T`.
@@ -125,6 +135,14 @@ pub struct ConnectInfo {
     pub max_duration: Duration,
     /// The largest message the server accepts, in bytes.
     pub max_payload_size: usize,
+    /// The token a resume of this connection presents (the server has
+    /// resumption on); the client uses it by itself.
+    pub resume_token: Option<String>,
+    /// Whether this connection resumed the previous one: the same
+    /// `connection_id`, its rooms, and every message sent meanwhile
+    /// delivered. `false` on a fresh connection, when an application that
+    /// reconnected must re-sync (join its rooms again, re-read state).
+    pub resumed: bool,
 }
 
 impl ConnectInfo {
@@ -146,6 +164,14 @@ impl ConnectInfo {
                 .and_then(Value::as_u64)
                 .and_then(|n| usize::try_from(n).ok())
                 .unwrap_or(0),
+            resume_token: payload
+                .get("resume_token")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            resumed: payload
+                .get("resumed")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         }
     }
 }
@@ -275,6 +301,7 @@ mod tests {
             event: format!("parse failed: {e}"),
             payload: Value::Null,
             id: None,
+            seq: None,
         })
     }
 
@@ -283,6 +310,9 @@ mod tests {
         let m = message(r#"{"event":"echo_reply","payload":{"seq":1},"id":"r1"}"#);
         assert_eq!(m.event, "echo_reply");
         assert_eq!(m.id.as_deref(), Some("r1"));
+        assert_eq!(m.seq, None);
+        let m = message(r#"{"event":"echo_reply","payload":{},"id":"r1","seq":7}"#);
+        assert_eq!(m.seq, Some(7));
         let m = message(r#"{"event":"__ping__"}"#);
         assert_eq!(m.payload, json!({}));
         assert!(ServerMessage::parse(b"[1]").is_err());

@@ -38,6 +38,7 @@ mod events;
 mod link;
 mod message;
 mod options;
+mod resume;
 mod state;
 mod supervisor;
 #[cfg(test)]
@@ -113,7 +114,8 @@ impl RawClient {
         let connector: Arc<dyn Connector> = Arc::new(connector);
         let (events, source) = events::channel(options.event_buffer);
         let core = Arc::new(Core::new(options, source));
-        let task = supervisor::establish(&core, &*connector, &events).await?;
+        let task =
+            supervisor::establish(&core, &*connector, &events, &mut Default::default()).await?;
         tokio::spawn(supervisor::supervise(
             Arc::clone(&core),
             connector,

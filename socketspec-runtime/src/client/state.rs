@@ -15,6 +15,7 @@ use super::events::EventSource;
 use super::link::{Link, Outgoing};
 use super::message::{CloseInfo, Incoming};
 use super::options::ClientOptions;
+use super::resume::Resumption;
 use super::transport::Handshake;
 
 /// Where the client's connection stands.
@@ -38,6 +39,8 @@ pub(crate) struct Core {
     next_id: AtomicU64,
     /// Flips to `true` when the client closes (or its last handle drops).
     stop: watch::Sender<bool>,
+    /// The resume token and the last `seq` processed.
+    pub(crate) resumption: Arc<Resumption>,
 }
 
 impl Core {
@@ -49,6 +52,7 @@ impl Core {
             events,
             next_id: AtomicU64::new(1),
             stop: watch::Sender::new(false),
+            resumption: Arc::new(Resumption::default()),
         }
     }
 
@@ -57,12 +61,13 @@ impl Core {
         format!("r{}", self.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// What the next connection attempt sends: the configured headers and
-    /// the credential in force.
+    /// What the next connection attempt sends: the configured headers, the
+    /// credential in force and, after a lost connection, what resumes it.
     pub(crate) fn handshake(&self) -> Result<Handshake, ClientError> {
         let jwt = self.jwt.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(Handshake {
             headers: self.options.handshake_headers(jwt.as_deref())?,
+            query: self.resumption.query(),
         })
     }
 

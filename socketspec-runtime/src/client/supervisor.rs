@@ -8,7 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::error::ClientError;
 use super::events::EventSink;
-use super::link;
+use super::link::{self, Ended, PendingRequests, fail_pending};
 use super::message::{CloseInfo, Incoming, ServerMessage};
 use super::state::{Core, State};
 use super::transport::Connector;
@@ -18,23 +18,46 @@ use socketspec_protocol::SystemEvent;
 
 /// Opens a connection and waits for `__connect__`; on success the link
 /// becomes the client's open link, its tasks run, and the returned handle
-/// resolves with how it ended.
+/// resolves with how it ended. `carried`: requests a lost link awaited;
+/// they wait on when the connection resumed, and fail when it is a fresh
+/// one (their replies will never come).
 pub(crate) async fn establish(
     core: &Core,
     connector: &dyn Connector,
     events: &EventSink,
-) -> Result<JoinHandle<CloseInfo>, ClientError> {
+    carried: &mut PendingRequests,
+) -> Result<JoinHandle<Ended>, ClientError> {
     let handshake = core.handshake()?;
     let link::Opened {
         link,
         connect,
         tasks,
     } = link::open(connector, &handshake, core.options.connect_timeout).await?;
+    core.resumption.connected(&link.info);
+    let carried = std::mem::take(carried);
+    if link.info.resumed {
+        link.adopt(carried);
+    } else {
+        fail_pending(carried, &not_resumed());
+    }
     // Open before the stream shows `__connect__`, so that a reader of the
     // stream sees the new connection in `connect_info`.
     core.state.send_replace(State::Open(Arc::clone(&link)));
     events.push(Incoming::Message(connect));
-    Ok(tasks.start(link, events.clone(), core.options.auto_pong))
+    Ok(tasks.start(
+        link,
+        events.clone(),
+        core.options.auto_pong,
+        Arc::clone(&core.resumption),
+    ))
+}
+
+/// The error of a request whose connection was lost and not resumed.
+fn not_resumed() -> ClientError {
+    ClientError::closed(
+        None,
+        "the connection was lost and could not be resumed: the reply will not come",
+    )
 }
 
 /// Watches the current link; when it ends, reports the close on the event
@@ -44,20 +67,37 @@ pub(crate) async fn supervise(
     core: Arc<Core>,
     connector: Arc<dyn Connector>,
     events: EventSink,
-    mut task: JoinHandle<CloseInfo>,
+    mut task: JoinHandle<Ended>,
 ) {
     let mut stop = core.stop_signal();
     loop {
-        let mut info = (&mut task).await.unwrap_or_else(|e| CloseInfo {
-            code: None,
-            reason: format!("the connection task failed: {e}"),
-            reconnecting: false,
+        let Ended { mut info, pending } = (&mut task).await.unwrap_or_else(|e| Ended {
+            info: CloseInfo {
+                code: None,
+                reason: format!("the connection task failed: {e}"),
+                reconnecting: false,
+            },
+            pending: PendingRequests::new(),
         });
+        // A close frame ends the session; only a lost socket resumes.
+        if info.code.is_some() || core.is_stopping() || core.options.reconnect.is_none() {
+            core.resumption.forget();
+        }
+        let mut carried = PendingRequests::new();
+        if core.resumption.can_resume() {
+            carried = pending;
+        } else {
+            fail_pending(
+                pending,
+                &ClientError::closed(info.code, info.reason.clone()),
+            );
+        }
         let policy = match core.options.reconnect {
             Some(policy) if !core.is_stopping() && info.code != Some(CloseCode::Auth.as_u16()) => {
                 policy
             }
             _ => {
+                fail_pending(carried, &not_resumed());
                 events.push(Incoming::Closed(info.clone()));
                 core.state.send_replace(State::Closed(info));
                 return;
@@ -70,11 +110,11 @@ pub(crate) async fn supervise(
         loop {
             tokio::select! {
                 () = tokio::time::sleep(policy.jittered(attempt)) => {}
-                _ = stop.wait_for(|s| *s) => return give_up(&core, &events, "closed by the client".to_owned()),
+                _ = stop.wait_for(|s| *s) => return give_up(&core, &events, carried, "closed by the client".to_owned()),
             }
             let attempt_result = tokio::select! {
-                r = establish(&core, &*connector, &events) => r,
-                _ = stop.wait_for(|s| *s) => return give_up(&core, &events, "closed by the client".to_owned()),
+                r = establish(&core, &*connector, &events, &mut carried) => r,
+                _ = stop.wait_for(|s| *s) => return give_up(&core, &events, carried, "closed by the client".to_owned()),
             };
             match attempt_result {
                 Ok(next_task) => {
@@ -90,9 +130,15 @@ pub(crate) async fn supervise(
                         event: SystemEvent::Error.name().to_owned(),
                         payload: e.to_payload(),
                         id: None,
+                        seq: None,
                     };
                     events.push(Incoming::Message(error));
-                    return give_up(&core, &events, format!("reconnecting was refused: {e}"));
+                    return give_up(
+                        &core,
+                        &events,
+                        carried,
+                        format!("reconnecting was refused: {e}"),
+                    );
                 }
                 Err(e) => {
                     tracing::debug!(attempt, error = %e, "socketspec client: reconnect failed");
@@ -101,6 +147,7 @@ pub(crate) async fn supervise(
                         return give_up(
                             &core,
                             &events,
+                            carried,
                             format!("gave up reconnecting after {attempt} attempts: {e}"),
                         );
                     }
@@ -110,7 +157,9 @@ pub(crate) async fn supervise(
     }
 }
 
-fn give_up(core: &Core, events: &EventSink, reason: String) {
+fn give_up(core: &Core, events: &EventSink, carried: PendingRequests, reason: String) {
+    fail_pending(carried, &ClientError::closed(None, reason.clone()));
+    core.resumption.forget();
     let info = CloseInfo {
         code: None,
         reason,

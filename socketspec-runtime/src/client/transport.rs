@@ -37,6 +37,9 @@ pub struct Handshake {
     /// Extra upgrade headers: the configured ones and the credential
     /// (`Authorization: Bearer`, `X-API-Key`).
     pub headers: HeaderMap,
+    /// Extra query parameters for the upgrade URL: `resume` and
+    /// `last_seq` when the client resumes a lost connection.
+    pub query: Vec<(String, String)>,
 }
 
 /// Opens WebSockets to one server; called once per connection attempt (the
@@ -76,8 +79,8 @@ impl Connector for UrlConnector {
         handshake: &'a Handshake,
     ) -> BoxFuture<'a, Result<BoxSocket, ClientError>> {
         Box::pin(async move {
-            let mut request = self
-                .url
+            let url = with_query(&self.url, &handshake.query);
+            let mut request = url
                 .as_str()
                 .into_client_request()
                 .map_err(ClientError::from_ws)?;
@@ -89,5 +92,75 @@ impl Connector for UrlConnector {
                 .map_err(ClientError::from_ws)?;
             Ok(Box::new(ws) as BoxSocket)
         })
+    }
+}
+
+/// `url` with `query` appended (percent-encoded), before any fragment.
+fn with_query(url: &str, query: &[(String, String)]) -> String {
+    if query.is_empty() {
+        return url.to_owned();
+    }
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let mut out = base.to_owned();
+    let mut separator = if !base.contains('?') {
+        "?"
+    } else if base.ends_with('?') || base.ends_with('&') {
+        ""
+    } else {
+        "&"
+    };
+    for (name, value) in query {
+        out.push_str(separator);
+        out.push_str(&encode(name));
+        out.push('=');
+        out.push_str(&encode(value));
+        separator = "&";
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_query;
+
+    #[test]
+    fn query_parameters_are_appended_and_encoded() {
+        let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect()
+        };
+        let resume = q(&[("resume", "ab c"), ("last_seq", "7")]);
+        assert_eq!(
+            with_query("ws://h/ws", &resume),
+            "ws://h/ws?resume=ab%20c&last_seq=7"
+        );
+        assert_eq!(
+            with_query("ws://h/ws?token=t", &resume),
+            "ws://h/ws?token=t&resume=ab%20c&last_seq=7"
+        );
+        assert_eq!(with_query("ws://h/ws?", &q(&[("a", "1")])), "ws://h/ws?a=1");
+        assert_eq!(with_query("ws://h/ws", &[]), "ws://h/ws");
     }
 }
