@@ -38,8 +38,8 @@ import {
 
 /**
  * The wire protocol, independent of the spec: connecting, `id` correlation,
- * timeouts, listeners, heartbeats, `__refresh_auth__`, closing and
- * reconnecting. The generated `Client` extends it with one typed method per
+ * timeouts, listeners, heartbeats, `__refresh_auth__`, closing, reconnecting
+ * and resuming. The generated `Client` extends it with one typed method per
  * event; `Events` maps every event the server sends to its payload.
  */
 export class ClientBase<Events extends SystemEvents = SystemEvents> {
@@ -50,6 +50,13 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
   private _socket: WebSocketLike | null = null;
   private _state: ConnectionState = "connecting";
   private _connectInfo: ConnectPayload | null = null;
+  /**
+   * The `resume_token` of the session to resume on the next connection;
+   * `null` when there is none, or the session must not be resumed.
+   */
+  private _resumeToken: string | null = null;
+  /** The largest `seq` accepted on this session; 0 before the first one. */
+  private _lastSeq = 0;
   private _closing = false;
   private _attempts = 0;
   private _reconnectTimer: unknown = null;
@@ -95,6 +102,23 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
   /** The server's id for the current (or last) connection. */
   get connectionId(): string | null {
     return this._connectInfo?.connection_id ?? null;
+  }
+
+  /**
+   * Whether the current (or last) connection resumed the session of a lost
+   * one: nothing was missed, pending requests were kept. `false` on a fresh
+   * session, which the application re-syncs.
+   */
+  get resumed(): boolean {
+    return this._connectInfo?.resumed === true;
+  }
+
+  /**
+   * The largest `seq` the client processed on this session (0 before the
+   * first, and always when the server has resumption off).
+   */
+  get lastSeq(): number {
+    return this._lastSeq;
   }
 
   /**
@@ -183,6 +207,7 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
    */
   close(code: number = CLOSE_CODE.normal, reason = ""): Promise<void> {
     this._closing = true;
+    this._resumeToken = null;
     if (this._reconnectTimer !== null) {
       globals.clearTimeout(this._reconnectTimer);
       this._reconnectTimer = null;
@@ -273,11 +298,17 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
     socket.send(encodeEnvelope(envelope));
   }
 
-  /** The URL of the next connection attempt, with its credentials. */
+  /**
+   * The URL of the next connection attempt, with its credentials and, when
+   * a lost session is to be resumed, its token and the last `seq` processed.
+   */
   private _connectUrl(): string {
+    const resume = this._resumeToken ?? undefined;
     const query: Array<[string, string | undefined]> = [
       [QUERY_PARAM.token, this._token],
       [QUERY_PARAM.apiKey, this._options.apiKey],
+      [QUERY_PARAM.resume, resume],
+      [QUERY_PARAM.lastSeq, resume === undefined ? undefined : String(this._lastSeq)],
     ];
     let url = this._url;
     for (const [key, value] of query) {
@@ -363,12 +394,25 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
     });
   }
 
-  /** `__connect__` arrived on `socket`: it becomes the open connection. */
+  /**
+   * `__connect__` arrived on `socket`: it becomes the open connection. A
+   * session the client asked to resume and the server resumed keeps its
+   * pending requests and its `seq`; any other starts afresh, and requests
+   * still pending from a lost session are rejected (their replies will
+   * never come).
+   */
   private _connected(socket: WebSocketLike, info: ConnectPayload): void {
+    const resumed = this._resumeToken !== null && info.resumed === true;
+    if (!resumed) {
+      this._lastSeq = 0;
+      this._requests.rejectAll("the connection was lost and its session could not be resumed");
+    }
+    const token = info.resume_token;
+    this._resumeToken = typeof token === "string" && token !== "" ? token : null;
     this._socket = socket;
     this._connectInfo = info;
     this._attempts = 0;
-    this._setState({ state: "open" });
+    this._setState({ state: "open", resumed });
     // Messages right behind `__connect__` (a warning, a broadcast) wait one
     // task, so code after `await Client.connect(...)` can listen first.
     this._held = [];
@@ -378,16 +422,37 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
     const held = this._held ?? [];
     this._held = null;
     for (const message of held) {
-      this._dispatch(message);
+      this._route(message);
     }
   }
 
-  /** Routes one message of an open connection. */
+  /**
+   * Takes one message of an open connection. A frame whose `seq` is not
+   * above the last one processed was processed before the connection was
+   * resumed, and is dropped; any other counts as processed from here on,
+   * even while it is held behind `__connect__`.
+   */
   private _dispatch(message: Envelope): void {
+    const seq = message.seq;
+    if (seq !== undefined) {
+      if (seq <= this._lastSeq) {
+        return;
+      }
+      this._lastSeq = seq;
+    }
+    if (message.event === SYSTEM_EVENT.disconnect) {
+      // The server ends the session: there will be nothing to resume.
+      this._resumeToken = null;
+    }
     if (this._held !== null) {
       this._held.push(message);
-      return;
+    } else {
+      this._route(message);
     }
+  }
+
+  /** Routes one message: a heartbeat, a request's reply, or the listeners'. */
+  private _route(message: Envelope): void {
     if (message.event === SYSTEM_EVENT.ping) {
       try {
         this._transmit({ event: SYSTEM_EVENT.pong, payload: {} });
@@ -423,9 +488,16 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
     const handlers = socket as unknown as SocketHandlers;
     handlers.onmessage = null;
     handlers.onclose = null;
-    this._requests.rejectAll(`the connection closed (code ${code}${reason ? `: ${reason}` : ""})`);
-    const reconnect = this._options.reconnect;
-    if (!this._closing && reconnect?.enabled && !FINAL_CLOSE_CODES.includes(code)) {
+    const reconnect =
+      !this._closing && this._options.reconnect?.enabled === true && !FINAL_CLOSE_CODES.includes(code);
+    // Only a connection lost without a closing handshake is resumed: a close
+    // frame (from the server or this client) ends the session.
+    const resume = reconnect && code === CLOSE_CODE.abnormal && this._resumeToken !== null;
+    if (!resume) {
+      this._resumeToken = null;
+      this._requests.rejectAll(`the connection closed (code ${code}${reason ? `: ${reason}` : ""})`);
+    }
+    if (reconnect) {
       this._scheduleReconnect({ state: "reconnecting", code, reason });
     } else {
       this._setState({ state: "closed", code, reason });
@@ -440,7 +512,7 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
   private _scheduleReconnect(change: StateChange): void {
     const options = this._options.reconnect ?? {};
     if (options.maxAttempts !== undefined && this._attempts >= options.maxAttempts) {
-      this._setState({ ...change, state: "closed" });
+      this._giveUp({ ...change, state: "closed" }, "reconnecting gave up");
       return;
     }
     this._setState(change);
@@ -456,11 +528,21 @@ export class ClientBase<Events extends SystemEvents = SystemEvents> {
           return;
         }
         if (error instanceof SocketspecError && error.code === "AUTH_ERROR") {
-          this._setState({ state: "closed", code: CLOSE_CODE.auth, reason: error.message });
+          this._giveUp({ state: "closed", code: CLOSE_CODE.auth, reason: error.message }, error.message);
           return;
         }
         this._scheduleReconnect({ state: "reconnecting" });
       });
     }, delay);
+  }
+
+  /**
+   * Reconnecting ends without a connection: requests kept for a resume are
+   * rejected (saying `why`) and the client is closed.
+   */
+  private _giveUp(change: StateChange, why: string): void {
+    this._resumeToken = null;
+    this._requests.rejectAll(why);
+    this._setState(change);
   }
 }

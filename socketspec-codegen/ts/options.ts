@@ -29,9 +29,16 @@ export interface ClientOptions {
   /**
    * Reconnect with exponential backoff when the connection drops (not after
    * `close()`, nor after a close code in {@link FINAL_CLOSE_CODES}: an auth
-   * failure or the idle timeout). Requests pending at the drop are rejected
-   * with `DISCONNECTED`; rooms are not rejoined by themselves: do it in an
-   * `on("__connect__", ...)` listener.
+   * failure or the idle timeout).
+   *
+   * When the server has resumption on and the connection was lost without a
+   * closing handshake (close code 1006), the client resumes the session:
+   * requests pending at the drop stay pending, the frames the server sent
+   * meanwhile arrive once each and in order, and the new connection reports
+   * `resumed: true` ({@link StateChange.resumed}). Otherwise, and whenever the
+   * server answers with a fresh session, pending requests are rejected with
+   * `DISCONNECTED` and rooms are not rejoined by themselves: do it, and
+   * re-sync what the application shows, when `resumed` is false.
    */
   reconnect?: ReconnectOptions;
   /** The WebSocket constructor (default: `globalThis.WebSocket`). */
@@ -55,6 +62,12 @@ export interface StateChange {
   code?: number;
   /** The close reason, when a close caused the change. */
   reason?: string;
+  /**
+   * On `open`: whether the connection resumed the session of the one that
+   * was lost, nothing missed and pending requests kept (`true`), or is a
+   * fresh session (`false`: re-sync, rejoin rooms).
+   */
+  resumed?: boolean;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10000;

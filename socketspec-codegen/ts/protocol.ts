@@ -138,12 +138,16 @@ export type DisconnectReason =
   | "internal_error"
   | (string & {});
 
-/** The query parameters of the connection URL that carry credentials. */
+/** The query parameters of the connection URL: credentials, and resuming a session. */
 export const QUERY_PARAM = {
   /** A JWT (browsers cannot set an `Authorization` header on a WebSocket). */
   token: "token",
   /** An API key (instead of the `X-API-Key` header). */
   apiKey: "api_key",
+  /** The `resume_token` of the lost connection whose session to resume. */
+  resume: "resume",
+  /** The largest `seq` the client processed; the server sends again every frame after it. */
+  lastSeq: "last_seq",
 } as const;
 
 /** One message on the wire. */
@@ -154,6 +158,13 @@ export interface Envelope {
   payload: unknown;
   /** The correlation id, on replies to a request. */
   id?: string;
+  /**
+   * The frame's sequence number in its session (1, 2, 3, ..., continued by a
+   * resumed connection), on every frame the server sends after `__connect__`
+   * except `__ping__` and `__disconnect__`, when the server has resumption
+   * on.
+   */
+  seq?: number;
 }
 
 /** The payload of `__error__`: the protocol's error envelope. */
@@ -189,6 +200,16 @@ export interface ConnectPayload {
   max_duration: number;
   /** Largest message the server accepts, in bytes. */
   max_payload_size: number;
+  /**
+   * The token that resumes this session after the connection is lost without
+   * a closing handshake (resumption on; the client keeps it by itself).
+   */
+  resume_token?: string;
+  /**
+   * Whether this connection resumed the previous one's session, nothing lost
+   * (`true`), or is a fresh one (`false`; resumption on).
+   */
+  resumed?: boolean;
 }
 
 /** The payload of `__disconnect__`. */

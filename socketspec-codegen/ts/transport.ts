@@ -49,7 +49,8 @@ const OPEN = 1;
  * Parses one frame into an envelope; `null` for anything else (binary data
  * that cannot be decoded, text that is not JSON, JSON that is not an object
  * with a string `event`). A missing or `null` payload reads as `{}`; an `id`
- * that is not a string is dropped.
+ * that is not a string is dropped, and so is a `seq` that is not a positive
+ * integer.
  */
 function decodeEnvelope(data: unknown): Envelope | null {
   let text: string;
@@ -75,9 +76,15 @@ function decodeEnvelope(data: unknown): Envelope | null {
   if (typeof event !== "string") {
     return null;
   }
-  const payload = fields.payload ?? {};
-  const id = fields.id;
-  return typeof id === "string" ? { event, payload, id } : { event, payload };
+  const envelope: Envelope = { event, payload: fields.payload ?? {} };
+  if (typeof fields.id === "string") {
+    envelope.id = fields.id;
+  }
+  const seq = fields.seq;
+  if (typeof seq === "number" && Number.isSafeInteger(seq) && seq > 0) {
+    envelope.seq = seq;
+  }
+  return envelope;
 }
 
 /** One envelope as the text of a frame; no `id` key when it has none. */
@@ -90,13 +97,32 @@ function encodeEnvelope(envelope: Envelope): string {
   return JSON.stringify(message);
 }
 
-/** `url` with `key=value` added to its query string (before any `#fragment`). */
+/**
+ * `url` with `key=value` in its query string (before any `#fragment`): the
+ * other parameters are kept in their order, one of the same name is
+ * replaced, `value` is percent-encoded.
+ */
 function withQuery(url: string, key: string, value: string): string {
   const hash = url.indexOf("#");
   const base = hash < 0 ? url : url.slice(0, hash);
   const fragment = hash < 0 ? "" : url.slice(hash);
-  const separator = base.includes("?") ? "&" : "?";
-  return `${base}${separator}${key}=${encodeURIComponent(value)}${fragment}`;
+  const question = base.indexOf("?");
+  const path = question < 0 ? base : base.slice(0, question);
+  const query = question < 0 ? "" : base.slice(question + 1);
+  const kept = query.split("&").filter((part) => part !== "" && queryName(part) !== key);
+  kept.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
+  return `${path}?${kept.join("&")}${fragment}`;
+}
+
+/** The decoded name of one `name=value` part of a query string. */
+function queryName(part: string): string {
+  const equals = part.indexOf("=");
+  const name = (equals < 0 ? part : part.slice(0, equals)).replace(/\+/g, " ");
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 export { OPEN, SocketHandlers, decodeEnvelope, encodeEnvelope, globals, withQuery };

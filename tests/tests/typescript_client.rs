@@ -15,6 +15,7 @@ use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use socketspec_e2e::proxy::TcpProxy;
 use socketspec_e2e::wait::{child_exit, eventually_blocking};
 use socketspec_e2e::{ChatServer, Signal, mint_jwt, workspace_root};
 
@@ -53,6 +54,8 @@ const CHECKS: &[&str] = &[
     "close() rejects pending requests and closes for good",
     "reconnects after the server restarts",
     "pushed events (welcome, tick, direct_message) arrive typed",
+    "resumes after a connection lost without a close frame: nothing lost, nothing twice, replies kept",
+    "a resume the server cannot honour (it restarted) gives a fresh session and rejects pending requests",
 ];
 
 // ---------------------------------------------------------------------------
@@ -638,6 +641,14 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus>
     }
 }
 
+/// A proxy in front of `server`, whose connections a test can cut.
+fn proxy_to(server: &ChatServer) -> TcpProxy {
+    match TcpProxy::start(server.addr()) {
+        Ok(proxy) => proxy,
+        Err(e) => panic!("starting a proxy to {}: {e}", server.addr()),
+    }
+}
+
 fn token(sub: &str, role: Option<&str>, expires_in: i64) -> String {
     match mint_jwt(SECRET, sub, role, expires_in) {
         Ok(token) => token,
@@ -645,13 +656,15 @@ fn token(sub: &str, role: Option<&str>, expires_in: i64) -> String {
     }
 }
 
-/// Stops `server` with SIGTERM and starts a new one on the same address.
-fn restart(server: &mut ChatServer, args: &[&str]) -> Result<(), String> {
+/// Stops `server` with `signal` and starts a new one on the same address.
+/// SIGTERM must end it cleanly; SIGKILL ends it with no closing handshake
+/// (and no session kept).
+fn restart(server: &mut ChatServer, args: &[&str], signal: Signal) -> Result<(), String> {
     let addr = server.addr().to_owned();
     let status = server
-        .stop_blocking(Signal::TERM)
+        .stop_blocking(signal)
         .map_err(|e| format!("stopping the server: {e}"))?;
-    if !status.success() {
+    if signal == Signal::TERM && !status.success() {
         return Err(format!("the stopped server exited with {status}"));
     }
     // The port is free once the process is gone; retry briefly in case the
@@ -687,6 +700,13 @@ fn the_client_speaks_the_protocol_against_the_chat_server() {
     let push = ChatServer::start(&["--welcome", "--tick-interval", "50"]);
     let restart_args = ["--shutdown-grace", "0.3"];
     let mut restarted = ChatServer::start(&restart_args);
+    // Resumption on, behind proxies: one whose connections are cut, one
+    // whose server is killed and restarted.
+    let resumable = ChatServer::start(&["--resume-window", "30", "--tick-interval", "50"]);
+    let resume_proxy = proxy_to(&resumable);
+    let resume_restart_args = ["--resume-window", "30"];
+    let mut resume_restarted = ChatServer::start(&resume_restart_args);
+    let resume_restart_proxy = proxy_to(&resume_restarted);
     let forged = match mint_jwt("another-secret", "alice", None, 600) {
         Ok(token) => token,
         Err(e) => panic!("minting a test token: {e}"),
@@ -698,6 +718,8 @@ fn the_client_speaks_the_protocol_against_the_chat_server() {
         "heartbeat": heartbeat.ws_url(),
         "restart": restarted.ws_url(),
         "push": push.ws_url(),
+        "resume": resume_proxy.ws_url(),
+        "resumeRestart": resume_restart_proxy.ws_url(),
         "tokens": {
             "alice": token("alice", None, 600),
             "aliceAgain": token("alice", None, 599),
@@ -716,19 +738,30 @@ fn the_client_speaks_the_protocol_against_the_chat_server() {
     );
     let mut restart_error = None;
     let (status, transcript, stderr) = run.finish(RUN_TIMEOUT, |run, line| {
-        if line == "@@restart" {
-            match restart(&mut restarted, &restart_args) {
-                Ok(()) => run.tell("restarted"),
-                Err(e) => {
-                    run.tell("restart failed");
-                    restart_error = Some(e);
-                }
+        let restart_result = match line {
+            "@@restart" => restart(&mut restarted, &restart_args, Signal::TERM),
+            "@@kill-restart" => restart(&mut resume_restarted, &resume_restart_args, Signal::KILL),
+            "@@cut" => {
+                resume_proxy.cut();
+                run.tell("cut");
+                return;
+            }
+            _ => return,
+        };
+        match restart_result {
+            Ok(()) => run.tell("restarted"),
+            Err(e) => {
+                run.tell("restart failed");
+                restart_error = Some(e);
             }
         }
     });
     let report = format!(
-        "--- node output ---\n{transcript}--- node stderr ---\n{stderr}--- restarted server stderr ---\n{}",
-        restarted.stderr()
+        "--- node output ---\n{transcript}--- node stderr ---\n{stderr}--- restarted server stderr ---\n{}\
+         --- resumable server stderr ---\n{}--- killed and restarted server stderr ---\n{}",
+        restarted.stderr(),
+        resumable.stderr(),
+        resume_restarted.stderr()
     );
     assert_eq!(restart_error, None, "{report}");
     assert!(

@@ -8,7 +8,12 @@
 // It prints one line per check, `ok - NAME` or `not ok - NAME: why`, and exits
 // 1 when any check failed. For the reconnect check it prints `@@restart`, and
 // waits for the line `restarted` on stdin once the Rust test has stopped that
-// server and started a new one on the same address.
+// server and started a new one on the same address. For the resumption
+// checks it prints `@@cut` (the Rust test cuts every connection through the
+// proxy in front of the resumable server, then answers `cut`) and
+// `@@kill-restart` (it kills the server behind the second proxy, with no
+// closing handshake, starts a new one on the same address and answers
+// `restarted`).
 
 import * as readline from "node:readline";
 
@@ -51,6 +56,10 @@ interface Config {
   restart: string;
   /** `--welcome --tick-interval 50`. */
   push: string;
+  /** `--resume-window 30 --tick-interval 50`, through a proxy the Rust test cuts. */
+  resume: string;
+  /** `--resume-window 30`, through a proxy; killed and restarted during the fresh-session check. */
+  resumeRestart: string;
   tokens: {
     /** sub alice, 10 minutes. */
     alice: string;
@@ -515,6 +524,97 @@ async function main(): Promise<void> {
     const joined = await client.joinRoom({ room: "ts-restart" });
     assertEqual(joined.members, 1, "a fresh server: rooms start empty");
     assertEqual(await client.echo({ seq: 8, data: "back" }), { seq: 8, data: "back" }, "echo after reconnecting");
+  }, 40000);
+
+  await check("resumes after a connection lost without a close frame: nothing lost, nothing twice, replies kept", async () => {
+    // The first attempt waits about a second: the ticks and replies of the
+    // gap are queued by the server and replayed on the resume.
+    const client = await Client.connect(config.resume, {
+      reconnect: { enabled: true, initialDelayMs: 1000, maxDelayMs: 2000 },
+    });
+    clients.push(client);
+    const first = client.connectInfo;
+    assert(first !== null, "connectInfo");
+    assert(typeof first.resume_token === "string" && first.resume_token.length >= 16, `resume_token: ${first.resume_token}`);
+    assertEqual(first.resumed, false, "a first connection is fresh");
+    assertEqual(client.resumed, false, "client.resumed before the cut");
+    const changes: StateChange[] = [];
+    client.onStateChange((change) => changes.push(change));
+    const ticks: number[] = [];
+    client.on("tick", (tick) => ticks.push(tick.seq));
+    await client.joinRoom({ room: "ticker" });
+    while (ticks.length < 5) {
+      await sleep(20);
+    }
+    // Ordered, so their replies keep this order; all of them reach the
+    // server before the cut (the echo behind them comes back first), and
+    // their replies come while the connection is gone.
+    const slow = [700, 400, 100].map((delay_ms, seq) => handled(client.slowEcho({ seq, delay_ms }, { timeoutMs: 15000 })));
+    assertEqual(await client.echo({ seq: 99, data: "before the cut" }), { seq: 99, data: "before the cut" }, "echo");
+    const lastSeqAtCut = client.lastSeq;
+    assert(lastSeqAtCut > 5, `seq tracked before the cut: ${lastSeqAtCut}`);
+    const resumed = handled(client.once("__connect__", { timeoutMs: 15000 }));
+    const ticksAtCut = ticks.length;
+    console.log("@@cut");
+    assertEqual(await nextLine(), "cut", "control line");
+    const info = await resumed;
+    assertEqual(info.resumed, true, "__connect__ says resumed");
+    assertEqual(info.connection_id, first.connection_id, "the same connection_id");
+    assert(info.resume_token !== first.resume_token, "a new resume token");
+    assertEqual(client.resumed, true, "client.resumed");
+    assertEqual(client.connectionId, first.connection_id, "connectionId");
+    assertEqual(changes[0]?.state, "reconnecting", `first state change of ${canonical(changes)}`);
+    assertEqual(changes[0]?.code, 1006, "lost without a close frame");
+    assertEqual(changes[changes.length - 1], { state: "open", resumed: true }, "the open change says resumed");
+    const replies = await Promise.all(slow);
+    assertEqual(replies, [0, 1, 2].map((seq) => ({ seq, data: "" })), "the replies of the gap, in order");
+    const target = ticks.length + 10;
+    while (ticks.length < target) {
+      await sleep(20);
+    }
+    assert(ticks.length > ticksAtCut + 10, `ticks went on: ${ticksAtCut} then ${ticks.length}`);
+    const gaps = ticks.filter((n, i) => i > 0 && n !== (ticks[i - 1] ?? 0) + 1);
+    assertEqual(gaps, [], `ticks ${ticks[0]}..${ticks[ticks.length - 1]} with none lost or twice`);
+    assert(client.lastSeq > lastSeqAtCut, `seq goes on across the resume: ${lastSeqAtCut} then ${client.lastSeq}`);
+    assertEqual(await client.echo({ seq: 100, data: "after" }), { seq: 100, data: "after" }, "echo after the resume");
+  }, 40000);
+
+  await check("a resume the server cannot honour (it restarted) gives a fresh session and rejects pending requests", async () => {
+    const client = await Client.connect(config.resumeRestart, {
+      reconnect: { enabled: true, initialDelayMs: 100, maxDelayMs: 300 },
+    });
+    clients.push(client);
+    const firstId = client.connectionId;
+    assert(typeof client.connectInfo?.resume_token === "string", "resumption is on");
+    assertEqual((await client.joinRoom({ room: "ts-fresh" })).members, 1, "joined");
+    const changes: StateChange[] = [];
+    client.onStateChange((change) => changes.push(change));
+    // Its reply would come after the kill: the request stays pending until
+    // the new server answers the resume with a fresh session.
+    const pending = { settled: false, atConnect: null as boolean | null };
+    const lost = handled(expectError(client.slowEcho({ seq: 1, delay_ms: 4000 }, { timeoutMs: 30000 }), "DISCONNECTED"));
+    const done = () => {
+      pending.settled = true;
+    };
+    lost.then(done, done);
+    await client.echo({ seq: 2, data: "the slow one reached the server" });
+    const reconnected = handled(client.once("__connect__", { timeoutMs: 20000 }));
+    client.on("__connect__", () => {
+      pending.atConnect ??= pending.settled;
+    });
+    console.log("@@kill-restart");
+    assertEqual(await nextLine(), "restarted", "control line");
+    const info = await reconnected;
+    assertEqual(info.resumed, false, "__connect__ says fresh");
+    assert(info.connection_id !== firstId, "a new connection_id");
+    assertEqual(client.resumed, false, "client.resumed");
+    assertEqual(pending.atConnect, false, "the pending request was kept until the server answered");
+    const error = await lost;
+    assertEqual(error.event, "slow_echo", "the rejected request");
+    assertEqual(changes[0]?.code, 1006, `lost without a close frame: ${canonical(changes)}`);
+    assertEqual(changes[changes.length - 1], { state: "open", resumed: false }, "the open change says fresh");
+    assertEqual((await client.joinRoom({ room: "ts-fresh" })).members, 1, "rejoined on the new server");
+    assertEqual(await client.echo({ seq: 3, data: "fresh" }), { seq: 3, data: "fresh" }, "echo");
   }, 40000);
 
   await Promise.all(clients.map((client) => client.close()));

@@ -23,6 +23,18 @@ describe("envelope", () => {
     assert.deepEqual(decodeEnvelope('{"event":"a","id":7}'), { event: "a", payload: {} });
   });
 
+  it("reads a positive integer seq and drops any other", () => {
+    assert.deepEqual(decodeEnvelope('{"event":"a","payload":{},"id":"7","seq":3}'), {
+      event: "a",
+      payload: {},
+      id: "7",
+      seq: 3,
+    });
+    for (const seq of ["0", "-1", "1.5", '"4"', "null", "1e300"]) {
+      assert.deepEqual(decodeEnvelope(`{"event":"a","seq":${seq}}`), { event: "a", payload: {} }, seq);
+    }
+  });
+
   it("decodes binary frames as UTF-8", () => {
     const bytes = new TextEncoder().encode('{"event":"caf\u00e9"}');
     assert.deepEqual(decodeEnvelope(bytes), { event: "caf\u00e9", payload: {} });
@@ -58,6 +70,17 @@ describe("envelope", () => {
   it("adds query parameters before the fragment, escaped", () => {
     assert.equal(withQuery("ws://h/ws", "token", "a b&c"), "ws://h/ws?token=a%20b%26c");
     assert.equal(withQuery("ws://h/ws?x=1#top", "api_key", "k"), "ws://h/ws?x=1&api_key=k#top");
+  });
+
+  it("keeps the other query parameters and replaces one of the same name", () => {
+    assert.equal(
+      withQuery("ws://h/ws?token=t&resume=old&x=1", "resume", "new"),
+      "ws://h/ws?token=t&x=1&resume=new",
+    );
+    assert.equal(withQuery("ws://h/ws?last%5Fseq=9", "last_seq", "2"), "ws://h/ws?last_seq=2");
+    assert.equal(withQuery("ws://h/ws?", "a", "1"), "ws://h/ws?a=1");
+    assert.equal(withQuery("ws://h/ws?&flag&", "a", "1"), "ws://h/ws?flag&a=1");
+    assert.equal(withQuery("ws://h/ws?bad=%E0%A4%A", "a", "1"), "ws://h/ws?bad=%E0%A4%A&a=1");
   });
 
   it("sends credentials as query parameters", async () => {

@@ -57,8 +57,11 @@ export class FakeSocket implements WebSocketLike {
     this.onmessage({ data });
   }
 
-  /** Sends `__connect__`, as a server does once the upgrade succeeded. */
-  acceptConnection(connectionId = "conn-1"): void {
+  /**
+   * Sends `__connect__`, as a server does once the upgrade succeeded;
+   * `extra` adds fields to its payload (`resume_token`, `resumed`).
+   */
+  acceptConnection(connectionId = "conn-1", extra: Record<string, unknown> = {}): void {
     this.receive({
       event: "__connect__",
       payload: {
@@ -68,8 +71,14 @@ export class FakeSocket implements WebSocketLike {
         idle_timeout: 0,
         max_duration: 0,
         max_payload_size: 65536,
+        ...extra,
       },
     });
+  }
+
+  /** The query parameters of the URL this socket was opened with. */
+  get query(): Record<string, string> {
+    return Object.fromEntries(new globalThis.URL(this.url).searchParams);
   }
 
   /** The connection ends with `code` (the server closed it, or it broke). */

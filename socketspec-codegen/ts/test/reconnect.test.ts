@@ -58,7 +58,8 @@ describe("reconnect", () => {
     assert.equal(client.state, "open");
     assert.equal(client.connectionId, "conn-2");
     assert.equal(connects, 1);
-    assert.deepEqual(changes[1], { state: "open" });
+    assert.deepEqual(changes[1], { state: "open", resumed: false });
+    assert.equal(client.resumed, false);
   });
 
   it("backs off further after each failed attempt and starts over once connected", async (t) => {

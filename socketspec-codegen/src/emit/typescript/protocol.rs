@@ -241,7 +241,7 @@ fn disconnect_reasons(out: &mut String) {
 
 fn query_params(out: &mut String) {
     out.push_str(&doc_line(
-        "The query parameters of the connection URL that carry credentials.",
+        "The query parameters of the connection URL: credentials, and resuming a session.",
         0,
     ));
     out.push_str("export const QUERY_PARAM = {\n");
@@ -255,6 +255,16 @@ fn query_params(out: &mut String) {
             "apiKey",
             envelope::query::API_KEY,
             "An API key (instead of the `X-API-Key` header).",
+        ),
+        (
+            "resume",
+            envelope::query::RESUME,
+            "The `resume_token` of the lost connection whose session to resume.",
+        ),
+        (
+            "lastSeq",
+            envelope::query::LAST_SEQ,
+            "The largest `seq` the client processed; the server sends again every frame after it.",
         ),
     ] {
         out.push_str(&doc_line(doc, 1));
@@ -310,6 +320,12 @@ const PAYLOADS: [Payload; 8] = [
                 ty: "string",
                 optional: true,
                 doc: "The correlation id, on replies to a request.",
+            },
+            Field {
+                name: envelope::SEQ,
+                ty: "number",
+                optional: true,
+                doc: "The frame's sequence number in its session (1, 2, 3, ..., continued by a resumed connection), on every frame the server sends after `__connect__` except `__ping__` and `__disconnect__`, when the server has resumption on.",
             },
         ],
     },
@@ -374,6 +390,18 @@ const PAYLOADS: [Payload; 8] = [
                 "number",
                 "Largest message the server accepts, in bytes.",
             ),
+            Field {
+                name: envelope::connect::RESUME_TOKEN,
+                ty: "string",
+                optional: true,
+                doc: "The token that resumes this session after the connection is lost without a closing handshake (resumption on; the client keeps it by itself).",
+            },
+            Field {
+                name: envelope::connect::RESUMED,
+                ty: "boolean",
+                optional: true,
+                doc: "Whether this connection resumed the previous one's session, nothing lost (`true`), or is a fresh one (`false`; resumption on).",
+            },
         ],
     },
     Payload {
@@ -499,6 +527,11 @@ mod tests {
         assert!(ts.contains("  refreshAuth: \"__refresh_auth__\",\n"));
         assert!(ts.contains("  __connect__: ConnectPayload;\n"));
         assert!(ts.contains("  | \"idle_timeout\"\n"));
+        assert!(ts.contains("  seq?: number;\n"), "the envelope's seq");
+        assert!(ts.contains("  resume_token?: string;\n  /**"));
+        assert!(ts.contains("  resumed?: boolean;\n}"));
+        assert!(ts.contains("  resume: \"resume\",\n"));
+        assert!(ts.contains("  lastSeq: \"last_seq\",\n"));
         assert!(
             !ts.contains("\"client_close\""),
             "the server never sends it"
