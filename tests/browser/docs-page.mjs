@@ -3,13 +3,18 @@
 //
 //   node docs-page.mjs CONFIG_JSON
 //
-// CONFIG_JSON: {"pageUrl", "fileUrl", "wsUrl", "events": [...],
+// CONFIG_JSON: {"pageUrl", "fileUrl", "wsUrl", "resumeWsUrl", "events": [...],
 //               "systemEvents": n, "errorCodes": n, "screenshotDir"}
+//
+// `resumeWsUrl` reaches a server with resumption on (and a ticker pushing
+// `tick` to room `chat:ticker`) through a proxy the Rust test cuts: this
+// program prints `@@cut` and waits for the line `cut` on stdin.
 //
 // Prints one line per check ("ok <what>") and a final JSON line
 // {"ok": true, ...}; on failure prints "FAIL <why>" and exits 1.
 import { chromium } from 'playwright-core';
 import path from 'node:path';
+import readline from 'node:readline';
 
 const config = JSON.parse(process.argv[2] || '{}');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -19,6 +24,20 @@ const results = {};
 function check(cond, what) {
   if (!cond) throw new Error(what);
   console.log('ok ' + what);
+}
+
+// Lines from the Rust test on stdin, one at a time.
+const stdinLines = readline.createInterface({ input: process.stdin });
+const waitingForLine = [];
+const bufferedLines = [];
+stdinLines.on('line', (line) => {
+  const waiter = waitingForLine.shift();
+  if (waiter) waiter(line.trim());
+  else bufferedLines.push(line.trim());
+});
+function nextLine() {
+  const line = bufferedLines.shift();
+  return line !== undefined ? Promise.resolve(line) : new Promise((resolve) => waitingForLine.push(resolve));
 }
 
 function attachGuards(page, label) {
@@ -73,6 +92,29 @@ async function sendFrom(page, event) {
   const card = await openTry(page, event);
   await card.locator('button.send').click();
   return card;
+}
+
+// Sends `event` through its Try it editor with `payload` instead of the example.
+async function sendPayload(page, event, payload) {
+  const card = await openTry(page, event);
+  await card.locator('textarea.editor').fill(JSON.stringify(payload));
+  await card.locator('button.send').click();
+  return card;
+}
+
+// The seq of every entry of connection `no` that shows one, replies included.
+async function seqsOf(page, no) {
+  return page.locator(`#log li[data-conn="${no}"][data-seq]`).evaluateAll((els) =>
+    els.map((e) => ({ seq: Number(e.getAttribute('data-seq')), badge: e.querySelector('.entry-head .seq')?.textContent || '' })));
+}
+
+// Waits until connection `no` has received more than `count` tick broadcasts.
+async function ticksPast(page, no, count) {
+  await page.waitForFunction(
+    ([no, count]) => document.querySelectorAll(`#log > li[data-conn="${no}"][data-event="tick"]`).length > count,
+    [no, count],
+    { timeout: TIMEOUT },
+  );
 }
 
 async function servedPage(browser) {
@@ -201,6 +243,71 @@ async function filePage(browser) {
   await context.close();
 }
 
+// A server with resumption on, behind a proxy the Rust test cuts: the
+// console shows each frame's seq, resumes by itself after the cut (same
+// connection id, `resumed`), and the log holds every seq exactly once.
+async function resumePage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = attachGuards(page, 'resume page');
+  await page.goto(config.fileUrl + '?ws=' + encodeURIComponent(config.resumeWsUrl), { waitUntil: 'load' });
+  await connect(page, 1);
+  const connectEntry = await jsonOf(page.locator('#log > li[data-conn="1"][data-event="__connect__"]').first());
+  check(typeof connectEntry.payload.resume_token === 'string' && connectEntry.payload.resumed === false,
+    'with resumption on, __connect__ carries resume_token and resumed: false');
+  const status = page.locator('#conn-status');
+  const firstId = await status.getAttribute('data-connection-id');
+
+  await sendPayload(page, 'join_room', { room: 'ticker' });
+  await page.locator('#log > li.out[data-conn="1"][data-event="join_room"] .replies > li[data-event="room_joined"]').first().waitFor({ timeout: TIMEOUT });
+  await ticksPast(page, 1, 3);
+  const before = await seqsOf(page, 1);
+  check(before.length >= 4 && before.every((e) => e.badge === 'seq ' + e.seq),
+    `every frame after __connect__ shows its seq (${before.length} frames)`);
+  check(!(await page.locator('#log li[data-conn="1"][data-event="__connect__"][data-seq]').count()), '__connect__ has no seq');
+
+  // A reply still in flight when the connection is cut.
+  await sendPayload(page, 'slow_echo', { seq: 41, delay_ms: 1500 });
+  const ticksBefore = await page.locator('#log > li[data-conn="1"][data-event="tick"]').count();
+  console.log('@@cut');
+  const answer = await nextLine();
+  if (answer !== 'cut') throw new Error(`the Rust test answered ${answer}, not cut`);
+  await page.locator('#log > li.note[data-conn="1"]', { hasText: 'Lost without a close frame: resuming' }).first().waitFor({ timeout: TIMEOUT });
+  check(true, 'the console notices the drop without a close frame and resumes by itself');
+  await page.waitForSelector('#conn-status[data-conn="1"][data-state="connected"][data-resume="resumed"]', { timeout: TIMEOUT });
+  check((await status.getAttribute('data-connection-id')) === firstId, 'the connection resumed with the same connection_id');
+  check((await status.textContent()).includes('resumed'), 'the status line says resumed');
+  const resumeNote = (await page.locator('#log > li.note[data-conn="1"]', { hasText: 'resuming after seq' }).first().textContent()) || '';
+  check(/resuming after seq \d+/.test(resumeNote), 'the resume attempt names the last seq');
+
+  const echoed = page.locator('#log > li.out[data-conn="1"][data-event="slow_echo"] .replies > li[data-event="echo_reply"]').first();
+  await echoed.waitFor({ timeout: TIMEOUT });
+  check((await jsonOf(echoed)).payload.seq === 41, 'the reply in flight across the cut arrives under its request');
+  await ticksPast(page, 1, ticksBefore + 3);
+  const all = (await seqsOf(page, 1)).map((e) => e.seq).sort((a, b) => a - b);
+  const expected = Array.from({ length: all.length }, (_, i) => i + 1);
+  check(JSON.stringify(all) === JSON.stringify(expected),
+    `every seq from 1 to ${all[all.length - 1]} is in the log exactly once across the resume`);
+  const ticks = (await page.locator('#log > li[data-conn="1"][data-event="tick"]').evaluateAll((els) =>
+    els.map((e) => JSON.parse(e.getAttribute('data-raw')).payload.seq))).sort((a, b) => a - b);
+  const consecutive = ticks.every((n, i) => i === 0 || n === ticks[i - 1] + 1);
+  check(ticks.length > ticksBefore && consecutive, `no tick lost or shown twice across the resume (${ticks[0]}..${ticks[ticks.length - 1]})`);
+
+  const shot = path.join(config.screenshotDir, 'docs-page-resume.png');
+  await page.screenshot({ path: shot });
+  results.resumeScreenshot = shot;
+
+  // Disconnect sends a close frame: the session ends, nothing resumes.
+  const opened = () => page.locator('#log > li.note[data-conn="1"]', { hasText: 'WebSocket open' }).count();
+  const openedBefore = await opened();
+  await page.locator('#conn-disconnect').click();
+  await page.waitForSelector('#conn-status[data-conn="1"][data-state="closed"]', { timeout: TIMEOUT });
+  await page.waitForTimeout(800);
+  check((await status.getAttribute('data-state')) === 'closed' && (await opened()) === openedBefore, 'no resume after Disconnect');
+  check(problems.length === 0, 'no page errors, console errors or outside requests: ' + problems.join('; '));
+  await context.close();
+}
+
 let browser;
 try {
   browser = await chromium.launch({
@@ -210,10 +317,12 @@ try {
   });
   await servedPage(browser);
   await filePage(browser);
+  await resumePage(browser);
   console.log(JSON.stringify({ ok: true, ...results }));
 } catch (e) {
   console.log('FAIL ' + (e && e.stack ? e.stack : e));
   process.exitCode = 1;
 } finally {
   if (browser) await browser.close();
+  stdinLines.close();
 }

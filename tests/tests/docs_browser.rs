@@ -7,22 +7,37 @@
 //!   same page joins the room and sees the `new_message` broadcast; the same
 //!   page opened from `file://` renders every event card and talks to the
 //!   server. Screenshots land in `target/docs-page*.png`.
+//! - Against a chat server with resumption on, behind a [`TcpProxy`] the
+//!   test cuts when the page asks (`@@cut` on its stdout, `cut` on its
+//!   stdin): the console shows every frame's `seq`, resumes by itself with
+//!   the same connection id, the reply in flight arrives, and every `seq`
+//!   and `tick` is in the log exactly once; Disconnect does not resume.
 //! - `--docs-token` guards the page, `spec.json` and `asyncapi.json`: 401
 //!   without it, 200 with it as a bearer header or `?token=`.
 //!
 //! Missing Chromium, Node or the npm packages make the browser test FAIL
 //! with the command that installs them (`scripts/test.sh` does it all).
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use socketspec_e2e::proxy::TcpProxy;
 use socketspec_e2e::wait::child_exit;
 use socketspec_e2e::{ChatServer, Result, http_get, target_dir, workspace_root};
 
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The screenshots the browser run writes into the target directory.
+const SCREENSHOTS: [&str; 4] = [
+    "docs-page.png",
+    "docs-page-narrow.png",
+    "docs-page-file.png",
+    "docs-page-resume.png",
+];
 
 fn chat_model() -> socketspec_codegen::Model {
     match socketspec_codegen::check(workspace_root().join("spec/chat.json")) {
@@ -66,9 +81,16 @@ fn require_browser_tools() -> PathBuf {
     browser_dir
 }
 
-/// Runs a command, killing it after `timeout`; returns (success, stdout, stderr).
-fn run_with_timeout(mut command: Command, timeout: Duration) -> (bool, String, String) {
+/// Runs the browser program, killing it after `timeout`, and answers each
+/// `@@cut` line it prints: `proxy` cuts its open connections, then the
+/// program reads `cut` on its stdin. Returns (success, stdout, stderr).
+fn run_browser(
+    mut command: Command,
+    timeout: Duration,
+    proxy: &TcpProxy,
+) -> (bool, String, String) {
     let mut child = match command
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -76,15 +98,18 @@ fn run_with_timeout(mut command: Command, timeout: Duration) -> (bool, String, S
         Ok(child) => child,
         Err(e) => panic!("cannot start {command:?}: {e}"),
     };
-    let mut stdout = child.stdout.take();
+    let (tx, lines) = mpsc::channel();
+    if let Some(stdout) = child.stdout.take() {
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
     let mut stderr = child.stderr.take();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(out) = stdout.as_mut() {
-            let _ = out.read_to_string(&mut s);
-        }
-        s
-    });
     let err_reader = std::thread::spawn(move || {
         let mut s = String::new();
         if let Some(err) = stderr.as_mut() {
@@ -92,15 +117,42 @@ fn run_with_timeout(mut command: Command, timeout: Duration) -> (bool, String, S
         }
         s
     });
-    let status = match child_exit(&mut child, timeout, "the browser run") {
-        Ok(status) => Some(status),
-        Err(_) => {
+    let deadline = Instant::now() + timeout;
+    let mut out = String::new();
+    let mut timed_out = false;
+    loop {
+        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                if line == "@@cut" {
+                    proxy.cut();
+                    if let Some(stdin) = child.stdin.as_mut() {
+                        let _ = writeln!(stdin, "cut");
+                        let _ = stdin.flush();
+                    }
+                }
+                out.push_str(&line);
+                out.push('\n');
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                timed_out = true;
+                break;
+            }
+        }
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    let status = match child_exit(
+        &mut child,
+        left.max(Duration::from_secs(5)),
+        "the browser run",
+    ) {
+        Ok(status) if !timed_out => Some(status),
+        _ => {
             let _ = child.kill();
             let _ = child.wait();
             None
         }
     };
-    let out = out_reader.join().unwrap_or_default();
     let err = err_reader.join().unwrap_or_default();
     match status {
         Some(status) => (status.success(), out, err),
@@ -121,6 +173,10 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
     let browser_dir = require_browser_tools();
     let model = chat_model();
     let server = ChatServer::start(&["--docs"]);
+    // Resumption on, ticks every 100 ms to `chat:ticker`, behind a proxy the
+    // page asks to cut.
+    let resumable = ChatServer::start(&["--resume-window", "30", "--tick-interval", "100"]);
+    let proxy = TcpProxy::start(resumable.addr())?;
 
     // The static file, as `socketspec docs` writes it.
     let out_dir = target_dir().join("tmp").join("docs-browser");
@@ -134,11 +190,7 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
     let file = file.canonicalize()?;
 
     let screenshot_dir = target_dir();
-    for name in [
-        "docs-page.png",
-        "docs-page-narrow.png",
-        "docs-page-file.png",
-    ] {
+    for name in SCREENSHOTS {
         let _ = std::fs::remove_file(screenshot_dir.join(name));
     }
     let config = json!({
@@ -146,6 +198,7 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
         "httpBase": format!("{}/", server.http_url()),
         "fileUrl": format!("file://{}", file.display()),
         "wsUrl": server.ws_url(),
+        "resumeWsUrl": proxy.ws_url(),
         "events": model.event_names().collect::<Vec<_>>(),
         "systemEvents": socketspec_runtime::SystemEvent::ALL.len(),
         "errorCodes": socketspec_runtime::ErrorCode::ALL.len(),
@@ -157,13 +210,14 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
         .current_dir(&browser_dir)
         .env("CHROMIUM", chromium_path());
     let (ok, stdout, stderr) =
-        tokio::task::spawn_blocking(move || run_with_timeout(node, BROWSER_TIMEOUT))
+        tokio::task::spawn_blocking(move || run_browser(node, BROWSER_TIMEOUT, &proxy))
             .await
             .map_err(|e| socketspec_e2e::Error::Other(e.to_string()))?;
     assert!(
         ok,
-        "the browser run failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server stderr\n{}",
-        server.stderr()
+        "the browser run failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server stderr\n{}\n--- resumable server stderr\n{}",
+        server.stderr(),
+        resumable.stderr()
     );
     let summary: Value = stdout
         .lines()
@@ -176,6 +230,15 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
         "connection #2 received the new_message broadcast (no id)",
         "file:// renders one card per event",
         "from file://, whoami answers through the console",
+        "with resumption on, __connect__ carries resume_token and resumed: false",
+        "every frame after __connect__ shows its seq",
+        "__connect__ has no seq",
+        "the console notices the drop without a close frame and resumes by itself",
+        "the connection resumed with the same connection_id",
+        "the reply in flight across the cut arrives under its request",
+        "every seq from 1 to",
+        "no tick lost or shown twice across the resume",
+        "no resume after Disconnect",
     ] {
         assert!(
             stdout
@@ -184,11 +247,7 @@ async fn docs_page_works_in_a_real_browser() -> Result<()> {
             "missing check `{check}` in\n{stdout}"
         );
     }
-    for name in [
-        "docs-page.png",
-        "docs-page-narrow.png",
-        "docs-page-file.png",
-    ] {
+    for name in SCREENSHOTS {
         let path = screenshot_dir.join(name);
         assert!(is_png(&path), "{} is not a screenshot", path.display());
     }

@@ -1,14 +1,24 @@
 // socketspec docs page: the try-it console.
 // Connections (several at once), a filterable log with replies grouped under
 // the message that caused them (by envelope `id`), automatic `__pong__`, and
-// a "Try it" editor per event. No dependencies, no network access besides
-// the WebSockets the user opens.
+// a "Try it" editor per event. With a server that has resumption on, each
+// received frame shows its `seq`, and a connection lost without a close
+// frame resumes by itself (`?resume=<token>&last_seq=<n>`), dropping frames
+// it already had. No dependencies, no network access besides the WebSockets
+// the user opens.
 (function () {
   'use strict';
 
   var data = JSON.parse(document.getElementById('socketspec-data').textContent);
   var STORAGE_KEY = 'socketspec:url:' + data.title;
   var MAX_LOG = 500;
+  // Resuming a lost connection: the first delay, doubled per failed attempt
+  // up to the maximum, and the attempts before giving up.
+  var RESUME_DELAY_MS = 250;
+  var RESUME_MAX_DELAY_MS = 4000;
+  var RESUME_ATTEMPTS = 8;
+  // The close code of a connection lost without a closing handshake.
+  var ABNORMAL_CLOSE = 1006;
 
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
@@ -112,7 +122,8 @@
       'data-conn': String(opts.conn.no),
       'data-event': opts.event || '',
       'data-kind': kind,
-      'data-id': opts.id || null
+      'data-id': opts.id || null,
+      'data-seq': typeof opts.seq === 'number' ? String(opts.seq) : null
     });
     var when = new Date();
     var dirLabel = kind === 'out' ? '↑ sent' : kind === 'note' ? 'note' : '↓ received';
@@ -122,6 +133,7 @@
       el('span', { className: 'conn-badge', title: 'Connection #' + opts.conn.no, text: '#' + opts.conn.no }),
       el('span', { className: 'dir-label', text: dirLabel }),
       opts.event ? el('code', { className: 'ev', text: opts.event }) : el('span', { className: 'ev', text: opts.text || '' }),
+      typeof opts.seq === 'number' ? el('span', { className: 'seq', title: 'Sequence number: what a resume continues from', text: 'seq ' + opts.seq }) : null,
       opts.id ? el('span', { className: 'rid', title: 'Correlation id', text: 'id ' + opts.id }) : null
     ]));
     if (opts.message !== undefined) {
@@ -184,8 +196,17 @@
     this.ws = null;
     this.state = 'idle';
     this.connectionId = null;
-    this.seq = 0;
+    this.nextId = 0;
     this.pending = {};
+    // Resumption: the token of the session to resume, the largest seq
+    // received, whether this attempt resumes, the outcome of the last one
+    // ('resumed' or 'fresh'), and the scheduled attempt.
+    this.resumeToken = null;
+    this.lastSeq = 0;
+    this.resuming = false;
+    this.resumeOutcome = '';
+    this.resumeAttempts = 0;
+    this.resumeTimer = null;
     this.sent = 0;
     this.received = 0;
     this.closeInfo = '';
@@ -195,15 +216,23 @@
     appendLog(makeEntry({ kind: cls || 'note', conn: this, text: text }));
   };
 
-  Conn.prototype.connect = function () {
+  // Opens the connection: a fresh one, or with `resume` the session of the
+  // one that was lost (its token and the last seq received in the query).
+  Conn.prototype.connect = function (resume) {
     var self = this;
     if (this.ws && this.ws.readyState <= 1) return;
+    this.cancelResume();
+    resume = !!resume && this.resumeToken !== null;
     var target;
     try {
       target = new URL(this.url);
       if (target.protocol !== 'ws:' && target.protocol !== 'wss:') throw new Error('the URL must start with ws: or wss:');
       if (this.auth === 'jwt' && this.cred) target.searchParams.set('token', this.cred);
       if (this.auth === 'apikey' && this.cred) target.searchParams.set('api_key', this.cred);
+      if (resume) {
+        target.searchParams.set('resume', this.resumeToken);
+        target.searchParams.set('last_seq', String(this.lastSeq));
+      }
     } catch (e) {
       this.closeInfo = 'Invalid URL: ' + e.message;
       this.state = 'closed';
@@ -212,9 +241,16 @@
     }
     rememberUrl(this.url);
     this.state = 'connecting';
-    this.connectionId = null;
+    this.resuming = resume;
     this.closeInfo = '';
-    this.pending = {};
+    if (!resume) {
+      this.connectionId = null;
+      this.pending = {};
+      this.resumeToken = null;
+      this.lastSeq = 0;
+      this.resumeOutcome = '';
+      this.resumeAttempts = 0;
+    }
     renderConns();
     var ws;
     try {
@@ -229,7 +265,7 @@
     ws.onopen = function () {
       if (self.ws !== ws) return;
       self.state = 'open';
-      self.note('WebSocket open: ' + self.url);
+      self.note('WebSocket open: ' + self.url + (resume ? ' (resuming after seq ' + self.lastSeq + ')' : ''));
       renderConns();
     };
     ws.onmessage = function (ev) {
@@ -246,19 +282,89 @@
       self.state = 'closed';
       self.closeInfo = 'closed with code ' + ev.code + (ev.reason ? ' (' + ev.reason + ')' : '');
       self.note('WebSocket ' + self.closeInfo, ev.code === 1000 || ev.code === 1005 ? 'note' : 'err');
+      // Lost without a closing handshake: the server keeps the session for
+      // a while. A close frame (the server's or Disconnect) ends it.
+      if (ev.code === ABNORMAL_CLOSE && self.resumeToken !== null) self.scheduleResume();
+      else self.forgetSession();
       renderConns();
     };
   };
 
   Conn.prototype.disconnect = function () {
+    this.forgetSession();
     if (this.ws && this.ws.readyState <= 1) this.ws.close(1000, 'closed from the docs page');
+    else if (this.state === 'connecting') { this.state = 'closed'; this.closeInfo = 'closed from the docs page'; }
+    renderConns();
+  };
+
+  Conn.prototype.cancelResume = function () {
+    if (this.resumeTimer !== null) clearTimeout(this.resumeTimer);
+    this.resumeTimer = null;
+  };
+
+  // Nothing to resume any more: the session ended.
+  Conn.prototype.forgetSession = function () {
+    this.cancelResume();
+    this.resumeToken = null;
+    this.resuming = false;
+  };
+
+  // The next resume attempt, after a delay that doubles per failed attempt.
+  Conn.prototype.scheduleResume = function () {
+    var self = this;
+    if (this.resumeAttempts >= RESUME_ATTEMPTS) {
+      this.note('Gave up resuming after ' + this.resumeAttempts + ' attempts', 'err');
+      this.forgetSession();
+      return;
+    }
+    var delay = Math.min(RESUME_MAX_DELAY_MS, RESUME_DELAY_MS * Math.pow(2, this.resumeAttempts));
+    this.resumeAttempts++;
+    this.state = 'connecting';
+    this.resuming = true;
+    this.note('Lost without a close frame: resuming after seq ' + this.lastSeq + ' in ' + delay + ' ms (attempt ' + this.resumeAttempts + ')');
+    this.resumeTimer = setTimeout(function () {
+      self.resumeTimer = null;
+      self.ws = null;
+      self.connect(true);
+    }, delay);
+  };
+
+  // `__connect__` arrived: the outcome of a resume attempt, and the token
+  // for the next one.
+  Conn.prototype.connected = function (payload) {
+    var info = payload && typeof payload === 'object' ? payload : {};
+    this.state = 'connected';
+    this.connectionId = info.connection_id;
+    if (this.resuming) {
+      var resumed = info.resumed === true;
+      this.resumeOutcome = resumed ? 'resumed' : 'fresh';
+      if (resumed) {
+        this.note('Resumed ' + info.connection_id + ' after seq ' + this.lastSeq + ': the server sends again what this connection missed');
+      } else {
+        this.note('Fresh connection ' + info.connection_id + ': the session could not be resumed, so replies still awaited will not come', 'err');
+        var self = this;
+        Object.keys(this.pending).forEach(function (id) {
+          var pending = self.pending[id];
+          [pending.entry, pending.cardEntry].forEach(function (target) {
+            var waiting = target && $('.waiting', target);
+            if (waiting) waiting.textContent = 'no reply: the session was not resumed';
+          });
+        });
+        this.pending = {};
+        this.lastSeq = 0;
+      }
+    }
+    this.resuming = false;
+    this.resumeAttempts = 0;
+    this.resumeToken = typeof info.resume_token === 'string' && info.resume_token ? info.resume_token : null;
+    renderConns();
   };
 
   Conn.prototype.isOpen = function () { return this.ws && this.ws.readyState === 1; };
 
   Conn.prototype.send = function (event, payload, card) {
     if (!this.isOpen()) return null;
-    var id = 'c' + this.no + '-' + (++this.seq);
+    var id = 'c' + this.no + '-' + (++this.nextId);
     var message = { event: event, payload: payload, id: id };
     this.ws.send(JSON.stringify(message));
     this.sent++;
@@ -292,21 +398,26 @@
       this.note('Not JSON: ' + text, 'err');
       return;
     }
-    this.received++;
     var event = message && typeof message.event === 'string' ? message.event : '';
     var id = message && typeof message.id === 'string' ? message.id : null;
+    var seq = message && typeof message.seq === 'number' && message.seq > 0 && Math.floor(message.seq) === message.seq ? message.seq : null;
+    if (seq !== null) {
+      if (seq <= this.lastSeq) {
+        this.note('Dropped seq ' + seq + ' (' + event + '): received before the resume');
+        return;
+      }
+      this.lastSeq = seq;
+    }
+    this.received++;
     var kind = 'in';
     if (event === '__error__') kind = 'err';
     else if (/^__.*__$/.test(event)) kind = 'sys';
     else if (!id && broadcastNames[event]) kind = 'broadcast';
 
-    if (event === '__connect__') {
-      this.state = 'connected';
-      this.connectionId = message.payload && message.payload.connection_id;
-      renderConns();
-    }
+    if (event === '__connect__') this.connected(message.payload);
+    if (event === '__disconnect__') this.forgetSession();
     var pending = id && this.pending[id];
-    var entry = makeEntry({ kind: kind, conn: this, event: event, id: id, message: message });
+    var entry = makeEntry({ kind: kind, conn: this, event: event, id: id, seq: seq, message: message });
     if (pending) {
       [pending.entry, pending.cardEntry].forEach(function (target, i) {
         if (!target) return;
@@ -389,13 +500,21 @@
     var text;
     switch (c.state) {
       case 'idle': text = 'Not connected'; break;
-      case 'connecting': text = 'Connecting…'; break;
+      case 'connecting': text = c.resuming ? 'Resuming after seq ' + c.lastSeq + '…' : 'Connecting…'; break;
       case 'open': text = 'Open, waiting for __connect__…'; break;
-      case 'connected': text = 'Connected · ' + (c.connectionId || '') + ' · ' + c.sent + ' sent, ' + c.received + ' received'; break;
+      case 'connected':
+        text = 'Connected · ' + (c.connectionId || '') +
+          (c.resumeOutcome ? ' · ' + c.resumeOutcome : '') +
+          (c.lastSeq ? ' · seq ' + c.lastSeq : '') +
+          ' · ' + c.sent + ' sent, ' + c.received + ' received';
+        break;
       default: text = 'Disconnected' + (c.closeInfo ? ': ' + c.closeInfo : '');
     }
     statusLine.setAttribute('data-state', c.state);
     statusLine.setAttribute('data-conn', String(c.no));
+    statusLine.setAttribute('data-resume', c.resuming ? 'resuming' : c.resumeOutcome);
+    statusLine.setAttribute('data-connection-id', c.connectionId || '');
+    statusLine.setAttribute('data-last-seq', String(c.lastSeq));
     statusLine.textContent = '';
     statusLine.appendChild(el('span', { className: 'dot', 'data-state': c.state, 'aria-hidden': 'true' }));
     statusLine.appendChild(document.createTextNode('#' + c.no + ' ' + text));
