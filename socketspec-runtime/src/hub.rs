@@ -18,6 +18,7 @@ use crate::backend::{Backend, BackendError, DynBackend, Inbox};
 use crate::config::ServerConfig;
 use crate::dispatch::validate::SchemaError;
 use crate::metrics::{Metrics, MetricsError};
+use crate::relay::Relays;
 use crate::rooms::{InvalidPattern, RoomBudget, Rooms};
 use crate::sessions::Sessions;
 
@@ -75,6 +76,9 @@ pub(crate) struct Hub {
     pub(crate) room_budget: Arc<RoomBudget>,
     /// With resumption on: the resumable connections, open or detached.
     pub(crate) sessions: Sessions,
+    /// Connections relayed between this node and another (resumption
+    /// across nodes).
+    pub(crate) relays: Arc<Relays>,
 }
 
 impl Hub {
@@ -97,6 +101,7 @@ impl Hub {
             shutdown: watch::Sender::new(false),
             namespaces: OnceLock::new(),
             sessions: Sessions::default(),
+            relays: Arc::new(Relays::default()),
         })
     }
 
@@ -143,6 +148,12 @@ impl Hub {
     /// Whether the backend reaches its store (always true for memory).
     pub(crate) fn backend_healthy(&self) -> bool {
         self.adapter.as_ref().is_none_or(|a| a.healthy())
+    }
+
+    /// This node's id in the cluster, when the backend can relay
+    /// connections between nodes.
+    pub(crate) fn node_id(&self) -> Option<&str> {
+        self.adapter.as_ref().and_then(|a| a.node_id())
     }
 
     /// Removes this node's memberships from the backend.

@@ -94,6 +94,8 @@ pub mod metrics;
 #[cfg(feature = "server")]
 mod panic_report;
 #[cfg(feature = "server")]
+mod relay;
+#[cfg(feature = "server")]
 mod replay;
 #[cfg(feature = "server")]
 mod rooms;

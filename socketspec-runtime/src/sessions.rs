@@ -5,7 +5,8 @@
 //! [`Connection`] (rooms, identity, mailbox with the frames kept for a
 //! resume) stays here until a client claims it with the token, or a task
 //! ends it when the resume window passes. A token is claimed once: the
-//! claim removes it, and the resumed connection gets a new one.
+//! claim removes it, and the resumed connection gets a new one (see
+//! `relay::new_token`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -64,11 +65,6 @@ pub(crate) enum Claim {
 }
 
 impl Sessions {
-    /// A new resume token: 32 hex digits, random.
-    pub(crate) fn new_token() -> Box<str> {
-        uuid::Uuid::new_v4().simple().to_string().into()
-    }
-
     fn lock(&self) -> MutexGuard<'_, Table> {
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -19,7 +19,8 @@
 //! - [`observe`]: `/socket-health` and `/metrics`; [`host`]: memory and
 //!   file limits; [`bystander`]: latency of a well-behaved client;
 //! - [`jwt`]: test tokens; [`wait`]: polling instead of sleeping;
-//! - [`proxy`]: a TCP forwarder whose connections a test can cut.
+//! - [`proxy`]: a TCP forwarder whose connections a test can cut;
+//!   [`seq_client`]: a client that checks `seq` and resumes.
 //!
 //! Every wait is bounded; nothing here blocks forever.
 
@@ -34,6 +35,7 @@ pub mod observe;
 pub mod proxy;
 pub mod raw_ws;
 pub mod redis;
+pub mod seq_client;
 pub mod server;
 pub mod wait;
 pub mod wire_check;

@@ -96,15 +96,23 @@ pub struct BackendError(pub String);
 /// Delivers a frame to this node's members of a room, except one connection.
 type DeliverFn = dyn Fn(&str, Option<&str>, Frame) + Send + Sync;
 
-/// Delivers broadcasts that arrive from other nodes to this node's members.
+/// Handles a relay message another node sent this one.
+type RelayFn = dyn Fn(RelayMessage) + Send + Sync;
+
+/// Delivers broadcasts that arrive from other nodes to this node's members,
+/// and relay messages to the connections they concern.
 #[derive(Clone)]
 pub struct Inbox {
     deliver: Arc<DeliverFn>,
+    relay: Option<Arc<RelayFn>>,
 }
 
 impl Inbox {
-    pub(crate) fn new(deliver: Arc<DeliverFn>) -> Self {
-        Inbox { deliver }
+    pub(crate) fn new(deliver: Arc<DeliverFn>, relay: Arc<RelayFn>) -> Self {
+        Inbox {
+            deliver,
+            relay: Some(relay),
+        }
     }
 
     /// Delivers `frame` to this node's members of `room`, except the
@@ -112,6 +120,66 @@ impl Inbox {
     pub fn deliver(&self, room: &str, except: Option<&str>, frame: Frame) {
         (self.deliver)(room, except, frame);
     }
+
+    /// Hands a relay message from another node to the connection it
+    /// concerns (see [`BackendAdapter::relay`]).
+    pub fn relay(&self, message: RelayMessage) {
+        if let Some(relay) = &self.relay {
+            relay(message);
+        }
+    }
+}
+
+/// A message between two nodes about one relayed connection: a client
+/// that resumes, on this node, a session another node holds. The node
+/// holding the session runs it; the node holding the socket passes frames
+/// both ways (see `docs/multi-node.md`, "Resumption across nodes").
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RelayMessage {
+    /// The relayed connection's id (random, chosen by the node with the socket).
+    pub relay: String,
+    /// The node that sent it (where replies go).
+    pub from_node: String,
+    /// What it says.
+    pub body: RelayBody,
+}
+
+impl RelayMessage {
+    /// A message of relay `relay` from node `from_node`.
+    pub fn new(relay: impl Into<String>, from_node: impl Into<String>, body: RelayBody) -> Self {
+        RelayMessage {
+            relay: relay.into(),
+            from_node: from_node.into(),
+            body,
+        }
+    }
+}
+
+/// What a [`RelayMessage`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RelayBody {
+    /// Serve a connection of `namespace` with this upgrade request (the
+    /// node holding the session authenticates it again).
+    Open {
+        /// The namespace (`/`, `/ops`).
+        namespace: String,
+        /// The upgrade request's headers, as text.
+        headers: Vec<(String, String)>,
+        /// The upgrade request's query.
+        query: Vec<(String, String)>,
+    },
+    /// One text frame, from the client or to it.
+    Text(String),
+    /// The connection ended: with a close frame's code and reason, or
+    /// (`code: None`) lost without one.
+    Close {
+        /// The close code, if the side that ended sent one.
+        code: Option<u16>,
+        /// The close reason.
+        reason: String,
+    },
 }
 
 /// What a distributed backend does. The runtime keeps local membership
@@ -162,6 +230,33 @@ pub trait BackendAdapter: Send + Sync + 'static {
 
     /// Removes this node's memberships; called at graceful shutdown.
     fn shutdown(&self) -> impl Future<Output = ()> + Send;
+
+    /// This node's id, when the backend can relay connections between
+    /// nodes (resumption across nodes). The default: it cannot.
+    fn node_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// Whether node `node` is alive (it can take a relayed connection).
+    fn node_alive(&self, node: &str) -> impl Future<Output = bool> + Send {
+        let _ = node;
+        async { false }
+    }
+
+    /// Sends `message` to node `to_node`, whose inbox gets it
+    /// ([`Inbox::relay`]), in the order sent.
+    fn relay(
+        &self,
+        to_node: &str,
+        message: RelayMessage,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (to_node, message);
+        async {
+            Err(BackendError(
+                "this backend cannot relay connections".to_owned(),
+            ))
+        }
+    }
 }
 
 /// [`BackendAdapter`] with its futures boxed, so the runtime can hold any
@@ -184,6 +279,13 @@ pub(crate) trait DynBackend: Send + Sync + 'static {
     fn rooms<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>, BackendError>>;
     fn healthy(&self) -> bool;
     fn shutdown(&self) -> BoxFuture<'_, ()>;
+    fn node_id(&self) -> Option<&str>;
+    fn node_alive<'a>(&'a self, node: &'a str) -> BoxFuture<'a, bool>;
+    fn relay<'a>(
+        &'a self,
+        to_node: &'a str,
+        message: RelayMessage,
+    ) -> BoxFuture<'a, Result<(), BackendError>>;
 }
 
 impl<T: BackendAdapter> DynBackend for T {
@@ -219,5 +321,18 @@ impl<T: BackendAdapter> DynBackend for T {
     }
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(BackendAdapter::shutdown(self))
+    }
+    fn node_id(&self) -> Option<&str> {
+        BackendAdapter::node_id(self)
+    }
+    fn node_alive<'a>(&'a self, node: &'a str) -> BoxFuture<'a, bool> {
+        Box::pin(BackendAdapter::node_alive(self, node))
+    }
+    fn relay<'a>(
+        &'a self,
+        to_node: &'a str,
+        message: RelayMessage,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(BackendAdapter::relay(self, to_node, message))
     }
 }

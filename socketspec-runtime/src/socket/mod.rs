@@ -44,7 +44,6 @@ use crate::hub::Hub;
 use crate::identity::Identity;
 use crate::mailbox::CloseRequest;
 use crate::panic_report::catch_panic;
-use crate::sessions::Sessions;
 use event_loop::ConnectionLoop;
 pub(crate) use metered::Metered;
 
@@ -77,6 +76,12 @@ pub(crate) async fn serve<A, S>(
         }
     };
     let resumable = hub.config.session.resumable();
+    if resumable
+        && let Some(reason) = relay_elsewhere(&hub, &namespace, &mut ws, &admission.handshake).await
+    {
+        hub.metrics.connection_closed(&reason);
+        return;
+    }
     let resumed = match resumable {
         true => resume::claim(&app, &hub, &namespace, &admission.handshake, &identity).await,
         false => None,
@@ -107,7 +112,7 @@ pub(crate) async fn serve<A, S>(
             Start::Fresh(conn)
         }
     };
-    let token = resumable.then(Sessions::new_token);
+    let token = resumable.then(|| crate::relay::new_token(hub.node_id()));
     let (conn, resumed) = match start {
         Start::Fresh(conn) => (conn, false),
         Start::Resumed(conn) => (conn, true),
@@ -158,6 +163,33 @@ pub(crate) async fn serve<A, S>(
         None => {}
     }
     end_session(&*lp.app, &lp.namespace, &lp.conn, &reason).await;
+}
+
+/// A resume of a session another node holds: that node serves it, through
+/// a relay, while it is alive. `Some(reason)`: it was relayed until it
+/// ended; `None`: serve the socket here.
+async fn relay_elsewhere<S>(
+    hub: &Hub,
+    namespace: &Namespace,
+    ws: &mut WebSocketStream<Metered<S>>,
+    handshake: &HandshakeRequest,
+) -> Option<DisconnectReason>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let adapter = hub.adapter.as_ref()?;
+    let me = adapter.node_id()?;
+    let token = handshake.query_param(socketspec_protocol::envelope::query::RESUME)?;
+    let owner = crate::relay::token_node(token)?;
+    if owner == me || !adapter.node_alive(owner).await {
+        return None;
+    }
+    match crate::relay::front::run(&hub.relays, adapter, ws, owner, namespace.name(), handshake)
+        .await
+    {
+        crate::relay::front::Outcome::Relayed(reason) => Some(DisconnectReason::custom(reason)),
+        crate::relay::front::Outcome::NotTaken => None,
+    }
 }
 
 /// How a connection starts.

@@ -21,13 +21,14 @@ use super::http::{Body, json_response, require_token, text_response};
 use super::origin::OriginPolicy;
 use super::upgrade::{self, Refusal};
 use crate::auth::HandshakeRequest;
-use crate::backend::Inbox;
+use crate::backend::{Inbox, RelayBody, RelayMessage};
 use crate::config::ServerConfig;
 use crate::dispatch::PayloadError;
 use crate::frame::Frame;
 use crate::hub::Hub;
 use crate::meta::AppMeta;
 use crate::metrics;
+use crate::relay::owner::ServeFn;
 
 /// A socketspec server: one or more specs (namespaces), their
 /// configuration, authentication and backend. Cheap to clone (a reference
@@ -247,16 +248,22 @@ impl Server {
             .iter()
             .map(|(_, e)| Arc::clone(&e.namespace().rooms))
             .collect();
+        let server = Arc::downgrade(&self.inner);
         let inbox = move || {
-            Inbox::new(Arc::new(
-                move |room: &str, except: Option<&str>, frame: Frame| {
+            Inbox::new(
+                Arc::new(move |room: &str, except: Option<&str>, frame: Frame| {
                     for namespace in &rooms {
                         if namespace.deliver_remote(room, except, &frame) {
                             return;
                         }
                     }
-                },
-            ))
+                }),
+                Arc::new(move |message: RelayMessage| {
+                    if let Some(inner) = server.upgrade() {
+                        Server { inner }.relayed(message);
+                    }
+                }),
+            )
         };
         self.inner
             .hub
@@ -376,6 +383,27 @@ impl Server {
             .iter()
             .find(|(p, _)| p == path)
             .map(|(_, e)| Arc::clone(e))
+    }
+
+    /// A relay message from another node: a connection to serve here for
+    /// it (a resume of a session this node holds), or a frame of one.
+    fn relayed(self, message: RelayMessage) {
+        let hub = Arc::clone(&self.inner.hub);
+        let Some(adapter) = hub.adapter.clone() else {
+            return;
+        };
+        if !matches!(message.body, RelayBody::Open { .. }) {
+            hub.relays.dispatch(message);
+            return;
+        }
+        let serve: ServeFn = Box::new(move |namespace, stream, handshake| {
+            Box::pin(async move {
+                if let Err(refusal) = self.serve_websocket(&namespace, stream, handshake).await {
+                    tracing::debug!(%refusal, "a relayed connection was refused");
+                }
+            })
+        });
+        crate::relay::owner::open(&hub.relays, &adapter, message, serve);
     }
 
     fn metas(&self) -> Vec<&'static AppMeta> {

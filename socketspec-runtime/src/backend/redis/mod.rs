@@ -25,7 +25,7 @@ use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{OnceCell, watch};
 
-use super::{BackendAdapter, BackendError, Inbox};
+use super::{BackendAdapter, BackendError, Inbox, RelayMessage};
 use crate::frame::Frame;
 
 /// How to reach Redis and name the keys.
@@ -153,6 +153,11 @@ impl RedisBackend {
 
     fn channel(&self) -> String {
         format!("{}:broadcast", self.config.key_prefix)
+    }
+
+    /// Where node `node` receives relay messages.
+    fn relay_channel(&self, node: &str) -> String {
+        format!("{}:relay:{node}", self.config.key_prefix)
     }
 
     async fn connection(&self) -> Result<ConnectionManager, BackendError> {
@@ -321,7 +326,10 @@ impl RedisBackend {
             }
             match self.client.get_async_pubsub().await {
                 Ok(mut pubsub) => {
-                    if pubsub.subscribe(self.channel()).await.is_ok() {
+                    let relay_channel = self.relay_channel(&self.node_id);
+                    let subscribed = pubsub.subscribe(self.channel()).await.is_ok()
+                        && pubsub.subscribe(&relay_channel).await.is_ok();
+                    if subscribed {
                         self.pubsub_up.store(true, Ordering::Release);
                         backoff = Duration::from_millis(100);
                         self.registered.store(false, Ordering::Release);
@@ -330,6 +338,12 @@ impl RedisBackend {
                         loop {
                             tokio::select! {
                                 message = messages.next() => match message {
+                                    Some(message) if message.get_channel_name() == relay_channel => {
+                                        match wire::decode_relay(message.get_payload_bytes()) {
+                                            Some(relay) => inbox.relay(relay),
+                                            None => tracing::warn!("ignoring a malformed relay message from Redis"),
+                                        }
+                                    }
                                     Some(message) => self.receive(&inbox, message.get_payload_bytes()),
                                     None => break,
                                 },
@@ -463,6 +477,27 @@ impl BackendAdapter for Arc<RedisBackend> {
             .filter_map(|k| k.strip_prefix(prefix))
             .map(str::to_owned)
             .collect())
+    }
+
+    fn node_id(&self) -> Option<&str> {
+        Some(&self.node_id)
+    }
+
+    async fn node_alive(&self, node: &str) -> bool {
+        let mut cmd = redis::cmd("EXISTS");
+        cmd.arg(self.key("node", node));
+        matches!(self.run::<i64>(RedisCall::Cmd(&cmd)).await, Ok(1))
+    }
+
+    async fn relay(&self, to_node: &str, message: RelayMessage) -> Result<(), BackendError> {
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(self.relay_channel(to_node))
+            .arg(wire::encode_relay(&message));
+        let receivers: i64 = self.run(RedisCall::Cmd(&cmd)).await?;
+        if receivers == 0 {
+            return Err(BackendError(format!("node {to_node} is not listening")));
+        }
+        Ok(())
     }
 
     fn healthy(&self) -> bool {
