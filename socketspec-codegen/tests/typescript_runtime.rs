@@ -26,6 +26,7 @@ const SUITES: &[&str] = &[
     "listeners",
     "reconnect",
     "request correlation",
+    "resume",
     "timeouts",
 ];
 
