@@ -455,3 +455,73 @@ async fn a_broadcast_that_misses_a_cut_off_node_is_reported_to_its_sender() -> R
     .await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_of_a_node_that_fell_out_of_the_cluster_are_told_to_resync() -> Result<()> {
+    require_redis().await;
+    let prefix = prefix();
+    let proxy = RedisProxy::start().await;
+    let a = node(&redis_url(), &prefix, &["--redis-key-ttl", "1"]);
+    let b = node(&proxy.url(), &prefix, &["--redis-key-ttl", "1"]);
+    let (mut on_a, _) = client(&a).await?;
+    let (mut on_b, _) = client(&b).await?;
+    join(&mut on_a, "gap").await?;
+    assert_eq!(join(&mut on_b, "gap").await?, 2);
+
+    // Node A counts node B once a broadcast reaches it.
+    eventually(
+        Duration::from_secs(5),
+        "a broadcast reaching node B",
+        async || {
+            on_a.request("send_message", json!({"room": "gap", "text": "before"}))
+                .await?;
+            let got = on_b
+                .recv_matching(Duration::from_millis(300), "the broadcast", |m| {
+                    m["event"] == "new_message" && m["payload"]["text"] == "before"
+                })
+                .await;
+            Ok(got.ok().map(|_| ()))
+        },
+    )
+    .await?;
+    // Node B is cut off: first A's broadcasts fail (B still counts)...
+    proxy.cut().await;
+    eventually(
+        Duration::from_secs(5),
+        "a broadcast failing while node B is cut off",
+        async || {
+            let reply = on_a
+                .request("send_message", json!({"room": "gap", "text": "failed"}))
+                .await?;
+            Ok((reply["event"] == "__error__").then_some(()))
+        },
+    )
+    .await?;
+    // ...then B's liveness key expires, A stops counting it, and A's
+    // broadcasts are acknowledged without reaching it.
+    eventually(
+        Duration::from_secs(10),
+        "a broadcast acknowledged while node B is out of the cluster",
+        async || {
+            let reply = on_a
+                .request("send_message", json!({"room": "gap", "text": "missed"}))
+                .await?;
+            Ok((reply["event"] == "message_ack").then_some(()))
+        },
+    )
+    .await?;
+    // Back in the cluster, node B tells its members they may have missed
+    // messages: they come back to fresh sessions and re-sync.
+    proxy.restore();
+    let farewell = on_b
+        .recv_matching(Duration::from_secs(15), "__disconnect__", |m| {
+            m["event"] == "__disconnect__"
+        })
+        .await?;
+    assert_eq!(
+        farewell["payload"]["reason"], "missed_messages",
+        "{farewell}"
+    );
+    assert_eq!(on_b.expect_close(Duration::from_secs(5)).await?, Some(1012));
+    Ok(())
+}

@@ -99,20 +99,34 @@ type DeliverFn = dyn Fn(&str, Option<&str>, Frame) + Send + Sync;
 /// Handles a relay message another node sent this one.
 type RelayFn = dyn Fn(RelayMessage) + Send + Sync;
 
+/// Tells this node's connections that they may have missed broadcasts.
+type GapFn = dyn Fn() + Send + Sync;
+
 /// Delivers broadcasts that arrive from other nodes to this node's members,
 /// and relay messages to the connections they concern.
 #[derive(Clone)]
 pub struct Inbox {
     deliver: Arc<DeliverFn>,
-    relay: Option<Arc<RelayFn>>,
+    relay: Arc<RelayFn>,
+    gap: Arc<GapFn>,
 }
 
 impl Inbox {
-    pub(crate) fn new(deliver: Arc<DeliverFn>, relay: Arc<RelayFn>) -> Self {
+    pub(crate) fn new(deliver: Arc<DeliverFn>, relay: Arc<RelayFn>, gap: Arc<GapFn>) -> Self {
         Inbox {
             deliver,
-            relay: Some(relay),
+            relay,
+            gap,
         }
+    }
+
+    /// Says that this node may have missed broadcasts (it was out of the
+    /// cluster while others went on): its connections are closed with
+    /// 1012 and `__disconnect__ {reason: "missed_messages"}`, and detached
+    /// sessions end, so that every client comes back to a fresh session
+    /// (`resumed: false`) and re-syncs.
+    pub fn report_gap(&self) {
+        (self.gap)();
     }
 
     /// Delivers `frame` to this node's members of `room`, except the
@@ -124,9 +138,7 @@ impl Inbox {
     /// Hands a relay message from another node to the connection it
     /// concerns (see [`BackendAdapter::relay`]).
     pub fn relay(&self, message: RelayMessage) {
-        if let Some(relay) = &self.relay {
-            relay(message);
-        }
+        (self.relay)(message);
     }
 }
 

@@ -28,7 +28,7 @@ pub(crate) use registry::{Registry, RoomBudget};
 use crate::backend::{BackendError, DynBackend};
 use crate::error::{Error, Result};
 use crate::frame::Frame;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{CloseRequest, Mailbox};
 use crate::meta::RoomMeta;
 use crate::metrics::Metrics;
 
@@ -261,6 +261,14 @@ impl Rooms {
             None => self.registry.deliver(room, frame, except),
         };
         true
+    }
+
+    /// Asks every connection of this namespace on this node (detached
+    /// sessions included) to close with `request`.
+    pub(crate) fn close_every_connection(&self, request: &CloseRequest) {
+        for mailbox in self.addresses.members_under("c:") {
+            mailbox.request_close(request.clone());
+        }
     }
 
     /// Non-empty rooms on this node.

@@ -137,6 +137,15 @@ impl Registry {
             .collect()
     }
 
+    /// Every member of the rooms whose names start with `prefix`.
+    pub(crate) fn members_under(&self, prefix: &str) -> Vec<Arc<Mailbox>> {
+        self.lock()
+            .iter()
+            .filter(|(room, _)| room.starts_with(prefix))
+            .flat_map(|(_, members)| members.mailboxes().cloned().collect::<Vec<_>>())
+            .collect()
+    }
+
     /// Queues the same frame for every member but `except`. Never blocks: a
     /// member whose queue is full is closed as a slow consumer.
     pub(crate) fn deliver(&self, room: &str, frame: &Frame, except: Option<&str>) -> Delivery {

@@ -26,9 +26,11 @@ use crate::config::ServerConfig;
 use crate::dispatch::PayloadError;
 use crate::frame::Frame;
 use crate::hub::Hub;
+use crate::mailbox::CloseRequest;
 use crate::meta::AppMeta;
 use crate::metrics;
 use crate::relay::owner::ServeFn;
+use socketspec_protocol::{CloseCode, DisconnectReason};
 
 /// A socketspec server: one or more specs (namespaces), their
 /// configuration, authentication and backend. Cheap to clone (a reference
@@ -249,6 +251,7 @@ impl Server {
             .map(|(_, e)| Arc::clone(&e.namespace().rooms))
             .collect();
         let server = Arc::downgrade(&self.inner);
+        let every_namespace = rooms.clone();
         let inbox = move || {
             Inbox::new(
                 Arc::new(move |room: &str, except: Option<&str>, frame: Frame| {
@@ -261,6 +264,16 @@ impl Server {
                 Arc::new(move |message: RelayMessage| {
                     if let Some(inner) = server.upgrade() {
                         Server { inner }.relayed(message);
+                    }
+                }),
+                Arc::new(move || {
+                    tracing::warn!(
+                        "this node was out of the cluster: closing its connections so that their clients re-sync"
+                    );
+                    let request = CloseRequest::new(DisconnectReason::custom("missed_messages"))
+                        .with_code(CloseCode::Other(1012));
+                    for namespace in &every_namespace {
+                        namespace.close_every_connection(&request);
                     }
                 }),
             )

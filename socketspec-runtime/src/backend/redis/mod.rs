@@ -90,6 +90,14 @@ end
 return total
 "#;
 
+/// Sets the liveness key `KEYS[1]` with a TTL of `ARGV[1]` ms; returns 1
+/// when it existed, 0 when it had expired (or never existed).
+const LIVENESS_SCRIPT: &str = r#"
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return existed
+"#;
+
 /// The Redis backend adapter.
 pub struct RedisBackend {
     config: RedisConfig,
@@ -99,6 +107,8 @@ pub struct RedisBackend {
     client: redis::Client,
     commands: OnceCell<ConnectionManager>,
     script: redis::Script,
+    /// Sets the liveness key; says whether it still existed.
+    liveness: redis::Script,
     /// This node's member count per room, re-registered after an outage.
     local: Mutex<HashMap<String, usize>>,
     /// Rooms this node left while Redis did not answer: their fields must
@@ -111,6 +121,14 @@ pub struct RedisBackend {
     registered: AtomicBool,
     /// A re-registration task is running.
     reregistering: AtomicBool,
+    /// The first registration completed: from then on, a liveness key found
+    /// gone means this node was out of the cluster.
+    registered_once: AtomicBool,
+    /// Where to report that this node may have missed broadcasts.
+    inbox: std::sync::OnceLock<Inbox>,
+    /// The Redis server's `run_id` at the last complete registration (a
+    /// new one means Redis restarted, empty).
+    redis_run_id: Mutex<Option<String>>,
     /// Nodes whose liveness key exists, as last counted (0: not yet).
     live_nodes: AtomicUsize,
     pubsub_up: Arc<AtomicBool>,
@@ -131,10 +149,14 @@ impl RedisBackend {
             client,
             commands: OnceCell::new(),
             script: redis::Script::new(COUNT_SCRIPT),
+            liveness: redis::Script::new(LIVENESS_SCRIPT),
             local: Mutex::new(HashMap::new()),
             left_unshared: Mutex::new(HashSet::new()),
             registered: AtomicBool::new(false),
             reregistering: AtomicBool::new(false),
+            registered_once: AtomicBool::new(false),
+            inbox: std::sync::OnceLock::new(),
+            redis_run_id: Mutex::new(None),
             live_nodes: AtomicUsize::new(0),
             pubsub_up: Arc::new(AtomicBool::new(false)),
             commands_up: Arc::new(AtomicBool::new(false)),
@@ -219,17 +241,45 @@ impl RedisBackend {
         Ok(usize::try_from(total).unwrap_or(0))
     }
 
+    /// Sets this node's liveness key again. A key found gone after the
+    /// first registration, with Redis up all along (the same `run_id`),
+    /// means the other nodes stopped counting this one: their broadcasts
+    /// were acknowledged without reaching it, and its members are told.
     async fn refresh_liveness(&self) -> Result<(), BackendError> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key("node", &self.node_id))
-            .arg(1)
-            .arg("PX")
-            .arg(
-                u64::try_from(self.key_ttl.as_millis())
-                    .unwrap_or(u64::MAX)
-                    .max(1),
-            );
-        self.run::<()>(RedisCall::Cmd(&cmd)).await
+        let ttl_ms = u64::try_from(self.key_ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let mut invocation = self.liveness.key(self.key("node", &self.node_id));
+        invocation.arg(ttl_ms);
+        let existed: i64 = self.run(RedisCall::Script(&invocation)).await?;
+        if existed == 0 && self.registered_once.load(Ordering::Acquire) {
+            let run_id = self.redis_run_id().await?;
+            let known = self
+                .redis_run_id
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            if known.as_deref() == Some(run_id.as_str()) {
+                tracing::warn!("this node's liveness key expired while it was cut off from Redis");
+                if let Some(inbox) = self.inbox.get() {
+                    inbox.report_gap();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The Redis server's `run_id` (new at every start of Redis).
+    async fn redis_run_id(&self) -> Result<String, BackendError> {
+        let mut cmd = redis::cmd("INFO");
+        cmd.arg("server");
+        let info: String = self.run(RedisCall::Cmd(&cmd)).await?;
+        Ok(info
+            .lines()
+            .find_map(|line| line.strip_prefix("run_id:"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned())
     }
 
     /// Registers every local membership again (after an outage), and
@@ -237,6 +287,7 @@ impl RedisBackend {
     /// node registered; any failure leaves it for the next try.
     async fn reregister(&self) -> Result<(), BackendError> {
         self.registered.store(true, Ordering::Release);
+        let run_id = self.redis_run_id().await?;
         self.refresh_liveness().await?;
         let left: Vec<String> = self
             .left_unshared
@@ -270,6 +321,11 @@ impl RedisBackend {
         }
         // A command that failed meanwhile cleared the flag again.
         if self.registered.load(Ordering::Acquire) {
+            self.registered_once.store(true, Ordering::Release);
+            *self
+                .redis_run_id
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(run_id);
             Ok(())
         } else {
             Err(BackendError(
@@ -416,6 +472,7 @@ impl BackendAdapter for Arc<RedisBackend> {
         // Fail fast on a wrong URL or an unreachable Redis at start-up;
         // later outages are survived.
         self.refresh_liveness().await?;
+        let _ = self.inbox.set(inbox.clone());
         tokio::spawn(Arc::clone(self).subscriber(inbox));
         tokio::spawn(Arc::clone(self).heartbeat());
         Ok(())
