@@ -4,23 +4,19 @@
 //! the connection leaves every room, and the server serves on.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use socketspec_runtime::__private::emit;
 use socketspec_runtime::config::SessionConfig;
 use socketspec_runtime::meta::{AppMeta, EventMeta, RoomMeta};
 use socketspec_runtime::{
-    App, Call, Connection, DisconnectReason, Error, HandshakeRequest, Hooks, Result, RoomMatch,
-    Server,
+    App, Call, Connection, DisconnectReason, Error, Hooks, Result, RoomMatch, Server,
 };
-use tokio::io::DuplexStream;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use support::{Ws, connect_in_process, next_json, request, rooms_settle};
 
 const OBJECT: &str = r#"{"type":"object"}"#;
 
@@ -148,8 +144,6 @@ impl Hooks for Panicky {
     }
 }
 
-type Client = WebSocketStream<DuplexStream>;
-
 fn server() -> Server {
     Server::builder(Panicky)
         .session(SessionConfig::without_timers())
@@ -157,68 +151,22 @@ fn server() -> Server {
         .unwrap()
 }
 
-async fn connect(server: &Server, panic: &str) -> Client {
-    let (client, server_side) = tokio::io::duplex(64 * 1024);
-    let server = server.clone();
-    let handshake = HandshakeRequest {
-        query: vec![("panic".to_owned(), panic.to_owned())],
-        ..HandshakeRequest::default()
-    };
-    tokio::spawn(async move { server.serve_websocket("/", server_side, handshake).await });
-    let mut ws = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
-    assert_eq!(next(&mut ws).await.unwrap()["event"], "__connect__");
-    ws
-}
-
-/// The next JSON message, or `None` when the connection closed.
-async fn next(ws: &mut Client) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return None,
-            Ok(Some(Ok(_))) => continue,
-            Err(_) => panic!("no message within 5 s"),
-        }
-    }
-}
-
-async fn request(ws: &mut Client, event: &str, payload: Value) -> Value {
-    let text = json!({"event": event, "payload": payload, "id": event}).to_string();
-    ws.send(Message::text(text)).await.unwrap();
-    loop {
-        let m = next(ws).await.expect("the connection closed");
-        if m["id"] == event {
-            return m;
-        }
-    }
-}
-
-/// Rooms with members, once the server's cleanup has run.
-async fn rooms_settle(server: &Server, expected: &[(&str, usize)]) {
-    let expected: Vec<(String, usize)> =
-        expected.iter().map(|(r, n)| (r.to_string(), *n)).collect();
-    let mut rooms = Vec::new();
-    for _ in 0..100 {
-        rooms = server.rooms("/").await.unwrap();
-        if rooms == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("rooms {rooms:?}, expected {expected:?}");
+async fn connect(server: &Server, panic: &str) -> Ws {
+    let query = vec![("panic".to_owned(), panic.to_owned())];
+    connect_in_process(server, query).await.0
 }
 
 #[tokio::test]
 async fn a_panicking_on_connect_closes_with_1011_and_leaves_no_member() {
     let server = server();
     let mut ws = connect(&server, "connect").await;
-    let error = next(&mut ws).await.unwrap();
+    let error = next_json(&mut ws).await.unwrap();
     assert_eq!(error["payload"]["code"], "HANDLER_ERROR", "{error}");
     assert!(
         !error.to_string().contains("panics"),
         "panic text leaked: {error}"
     );
-    while next(&mut ws).await.is_some() {}
+    while next_json(&mut ws).await.is_some() {}
     rooms_settle(&server, &[]).await;
 }
 
@@ -233,7 +181,7 @@ async fn panicking_room_hooks_and_on_disconnect_leave_no_ghost() {
         assert_eq!(left["payload"]["members"], 0, "{hook}: {left}");
         request(&mut ws, "join", json!({"room": "team:b"})).await;
         ws.close(None).await.unwrap();
-        while next(&mut ws).await.is_some() {}
+        while next_json(&mut ws).await.is_some() {}
         rooms_settle(&server, &[]).await;
     }
     // A later joiner counts only itself.

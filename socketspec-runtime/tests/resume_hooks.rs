@@ -4,23 +4,19 @@
 //! runs once and the session leaves its rooms.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use socketspec_runtime::__private::{broadcast, emit};
 use socketspec_runtime::config::SessionConfig;
 use socketspec_runtime::meta::{AppMeta, EventMeta, RoomMeta};
-use socketspec_runtime::{
-    App, Call, Connection, DisconnectReason, HandshakeRequest, Hooks, Result, Server,
-};
-use tokio::io::DuplexStream;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use socketspec_runtime::{App, Call, Connection, DisconnectReason, Hooks, Result, Server};
+use support::{Ws, connect_in_process, request, rooms_settle};
 
 const OBJECT: &str = r#"{"type":"object"}"#;
 
@@ -67,39 +63,23 @@ struct Counting {
     disconnects: Mutex<Vec<String>>,
 }
 
-impl App for Counting {
-    type Hooks = Self;
-
-    fn meta(&self) -> &'static AppMeta {
-        &META
-    }
-
-    fn hooks(&self) -> &Self {
-        self
-    }
-
-    #[allow(clippy::manual_async_fn)]
-    fn dispatch(
-        _this: &Arc<Self>,
-        call: Call,
-    ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
-        async move {
-            let cx = call.context();
-            let room = call.payload()["room"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            match call.event() {
-                "join" => {
-                    let members = cx.join(&room).await?;
-                    emit(&cx, "joined", &json!({"members": members}))
-                }
-                _ => {
-                    let text = call.payload()["text"].clone();
-                    broadcast(&cx, &room, "said", &json!({"text": text}), false).await?;
-                    emit(&cx, "sent", &json!({}))
-                }
-            }
+/// `join {room}` joins it and answers `joined {members}`; `say {room,
+/// text}` broadcasts `said {text}` to the room and answers `sent`.
+async fn dispatch(call: Call) -> Result<()> {
+    let cx = call.context();
+    let room = call.payload()["room"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    match call.event() {
+        "join" => {
+            let members = cx.join(&room).await?;
+            emit(&cx, "joined", &json!({"members": members}))
+        }
+        _ => {
+            let text = call.payload()["text"].clone();
+            broadcast(&cx, &room, "said", &json!({"text": text}), false).await?;
+            emit(&cx, "sent", &json!({}))
         }
     }
 }
@@ -118,20 +98,20 @@ impl Hooks for Counting {
     }
 }
 
-type Client = WebSocketStream<DuplexStream>;
-
-fn server(app: Counting, window: Duration, buffer: usize) -> Server {
+/// A server whose hooks the test reads through `app`.
+fn server(app: &Arc<Counting>, window: Duration, buffer: usize) -> Server {
     let session = SessionConfig::without_timers()
         .resume_window(window)
         .resume_buffer(buffer);
-    Server::builder(app).session(session).build().unwrap()
+    Server::builder(Shared(Arc::clone(app)))
+        .session(session)
+        .build()
+        .unwrap()
 }
 
 /// Connects (resuming with `resume` = (token, last_seq) when given);
 /// returns the socket and its `__connect__` payload.
-async fn connect(server: &Server, resume: Option<(&str, u64)>) -> (Client, Value) {
-    let (client, server_side) = tokio::io::duplex(64 * 1024);
-    let server = server.clone();
+async fn connect(server: &Server, resume: Option<(&str, u64)>) -> (Ws, Value) {
     let query = match resume {
         Some((token, last_seq)) => vec![
             ("resume".to_owned(), token.to_owned()),
@@ -139,37 +119,8 @@ async fn connect(server: &Server, resume: Option<(&str, u64)>) -> (Client, Value
         ],
         None => Vec::new(),
     };
-    let handshake = HandshakeRequest {
-        query,
-        ..HandshakeRequest::default()
-    };
-    tokio::spawn(async move { server.serve_websocket("/", server_side, handshake).await });
-    let mut ws = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
-    let connect = next(&mut ws).await.unwrap();
-    assert_eq!(connect["event"], "__connect__");
+    let (ws, connect) = connect_in_process(server, query).await;
     (ws, connect["payload"].clone())
-}
-
-async fn next(ws: &mut Client) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return None,
-            Ok(Some(Ok(_))) => continue,
-            Err(_) => panic!("no message within 5 s"),
-        }
-    }
-}
-
-async fn request(ws: &mut Client, event: &str, payload: Value) -> Value {
-    let text = json!({"event": event, "payload": payload, "id": event}).to_string();
-    ws.send(Message::text(text)).await.unwrap();
-    loop {
-        let m = next(ws).await.expect("the connection closed");
-        if m["id"] == event {
-            return m;
-        }
-    }
 }
 
 async fn settle<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, get: impl Fn() -> T) {
@@ -182,49 +133,8 @@ async fn settle<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, get: im
     assert_eq!(get(), expected, "{what}");
 }
 
-async fn rooms(server: &Server) -> Vec<(String, usize)> {
-    server.rooms("/").await.unwrap()
-}
-
-/// Waits until the rooms with members are `expected`.
-async fn rooms_settle(server: &Server, expected: &[(&str, usize)]) {
-    let expected: Vec<(String, usize)> =
-        expected.iter().map(|(r, n)| (r.to_string(), *n)).collect();
-    for _ in 0..150 {
-        if rooms(server).await == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(rooms(server).await, expected);
-}
-
-#[tokio::test]
-async fn a_resume_keeps_the_connection_and_its_seq_and_the_window_passing_ends_it() {
-    let server = server(Counting::default(), Duration::from_millis(400), 64);
-    let (mut ws, first) = connect(&server, None).await;
-    assert_eq!(first["resumed"], false);
-    let joined = request(&mut ws, "join", json!({"room": "team:a"})).await;
-    assert_eq!(joined["seq"], 1, "{joined}");
-    drop(ws); // the socket is lost: no closing handshake
-
-    // Detached, the session is still in its room.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(rooms(&server).await, [("team:a".to_owned(), 1)]);
-    let token = first["resume_token"].as_str().unwrap();
-    let (mut ws, again) = connect(&server, Some((token, 1))).await;
-    assert_eq!(again["resumed"], true, "{again}");
-    assert_eq!(again["connection_id"], first["connection_id"]);
-    // The broadcast (2), then the reply (3): the numbers go on.
-    let sent = request(&mut ws, "say", json!({"room": "team:a", "text": "hi"})).await;
-    assert_eq!(sent["seq"], 3, "{sent}");
-
-    // Lost again, and this time nobody comes back.
-    drop(ws);
-    rooms_settle(&server, &[]).await;
-}
-
-/// The hooks of a server whose app is shared with the test.
+/// The app of the test's servers: it dispatches with [`dispatch`] and
+/// counts its hooks in the shared [`Counting`].
 struct Shared(Arc<Counting>);
 
 impl App for Shared {
@@ -238,29 +148,48 @@ impl App for Shared {
         &self.0
     }
 
+    #[allow(clippy::manual_async_fn)]
     fn dispatch(
-        this: &Arc<Self>,
+        _this: &Arc<Self>,
         call: Call,
     ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
-        let inner = Arc::clone(&this.0);
-        Counting::dispatch(&inner, call)
+        dispatch(call)
     }
 }
 
-fn shared_server(app: &Arc<Counting>, window: Duration, buffer: usize) -> Server {
-    let session = SessionConfig::without_timers()
-        .resume_window(window)
-        .resume_buffer(buffer);
-    Server::builder(Shared(Arc::clone(app)))
-        .session(session)
-        .build()
-        .unwrap()
+#[tokio::test]
+async fn a_resume_keeps_the_connection_and_its_seq_and_the_window_passing_ends_it() {
+    let server = server(
+        &Arc::new(Counting::default()),
+        Duration::from_millis(400),
+        64,
+    );
+    let (mut ws, first) = connect(&server, None).await;
+    assert_eq!(first["resumed"], false);
+    let joined = request(&mut ws, "join", json!({"room": "team:a"})).await;
+    assert_eq!(joined["seq"], 1, "{joined}");
+    drop(ws); // the socket is lost: no closing handshake
+
+    // Detached, the session is still in its room.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    rooms_settle(&server, &[("team:a", 1)]).await;
+    let token = first["resume_token"].as_str().unwrap();
+    let (mut ws, again) = connect(&server, Some((token, 1))).await;
+    assert_eq!(again["resumed"], true, "{again}");
+    assert_eq!(again["connection_id"], first["connection_id"]);
+    // The broadcast (2), then the reply (3): the numbers go on.
+    let sent = request(&mut ws, "say", json!({"room": "team:a", "text": "hi"})).await;
+    assert_eq!(sent["seq"], 3, "{sent}");
+
+    // Lost again, and this time nobody comes back.
+    drop(ws);
+    rooms_settle(&server, &[]).await;
 }
 
 #[tokio::test]
 async fn hooks_run_once_per_session_whatever_the_resumes() {
     let app = Arc::new(Counting::default());
-    let server = shared_server(&app, Duration::from_millis(300), 64);
+    let server = server(&app, Duration::from_millis(300), 64);
     let (mut ws, first) = connect(&server, None).await;
     request(&mut ws, "join", json!({"room": "team:h"})).await;
     let mut token = first["resume_token"].as_str().unwrap().to_owned();
@@ -292,7 +221,7 @@ async fn hooks_run_once_per_session_whatever_the_resumes() {
 #[tokio::test]
 async fn an_overflow_or_a_shutdown_ends_a_detached_session() {
     let app = Arc::new(Counting::default());
-    let server = shared_server(&app, Duration::from_secs(60), 3);
+    let server = server(&app, Duration::from_secs(60), 3);
     let (mut lost, first) = connect(&server, None).await;
     request(&mut lost, "join", json!({"room": "team:o"})).await;
     let (mut talker, _) = connect(&server, None).await;
@@ -306,7 +235,7 @@ async fn an_overflow_or_a_shutdown_ends_a_detached_session() {
         app.disconnects.lock().unwrap().len()
     })
     .await;
-    assert_eq!(rooms(&server).await, [("team:o".to_owned(), 1)]);
+    rooms_settle(&server, &[("team:o", 1)]).await;
     let token = first["resume_token"].as_str().unwrap();
     let (_ws, again) = connect(&server, Some((token, 1))).await;
     assert_eq!(again["resumed"], false);

@@ -218,6 +218,26 @@ impl RedisProxy {
     }
 }
 
+/// Sends to `room` from `from` until `to` (on another node) hears it: by
+/// then the sender's node counts the other one alive.
+async fn until_heard(from: &mut Client, to: &mut Client, room: &str) -> Result<()> {
+    eventually(
+        Duration::from_secs(5),
+        "a broadcast reaching the other node",
+        async || {
+            from.request("send_message", json!({"room": room, "text": "before"}))
+                .await?;
+            let got = to
+                .recv_matching(Duration::from_millis(300), "the broadcast", |m| {
+                    m["event"] == "new_message" && m["payload"]["text"] == "before"
+                })
+                .await;
+            Ok(got.ok().map(|_| ()))
+        },
+    )
+    .await
+}
+
 async fn healthy(server: &ChatServer) -> Result<bool> {
     Ok(health(server.addr()).await?["backend_healthy"] == true)
 }
@@ -395,24 +415,7 @@ async fn a_broadcast_that_misses_a_cut_off_node_is_reported_to_its_sender() -> R
     join(&mut on_a, "partition").await?;
     assert_eq!(join(&mut on_b, "partition").await?, 2);
     // Node A knows both nodes are alive once it has counted them.
-    eventually(
-        Duration::from_secs(5),
-        "a broadcast reaching node B",
-        async || {
-            on_a.request(
-                "send_message",
-                json!({"room": "partition", "text": "before"}),
-            )
-            .await?;
-            let got = on_b
-                .recv_matching(Duration::from_millis(300), "the broadcast", |m| {
-                    m["event"] == "new_message" && m["payload"]["text"] == "before"
-                })
-                .await;
-            Ok(got.ok().map(|_| ()))
-        },
-    )
-    .await?;
+    until_heard(&mut on_a, &mut on_b, "partition").await?;
 
     // Node B is cut off from Redis; node A is not. A's broadcast reaches
     // only A's subscription while B's liveness key still stands: the
@@ -469,21 +472,7 @@ async fn members_of_a_node_that_fell_out_of_the_cluster_are_told_to_resync() -> 
     assert_eq!(join(&mut on_b, "gap").await?, 2);
 
     // Node A counts node B once a broadcast reaches it.
-    eventually(
-        Duration::from_secs(5),
-        "a broadcast reaching node B",
-        async || {
-            on_a.request("send_message", json!({"room": "gap", "text": "before"}))
-                .await?;
-            let got = on_b
-                .recv_matching(Duration::from_millis(300), "the broadcast", |m| {
-                    m["event"] == "new_message" && m["payload"]["text"] == "before"
-                })
-                .await;
-            Ok(got.ok().map(|_| ()))
-        },
-    )
-    .await?;
+    until_heard(&mut on_a, &mut on_b, "gap").await?;
     // Node B is cut off: first A's broadcasts fail (B still counts)...
     proxy.cut().await;
     eventually(

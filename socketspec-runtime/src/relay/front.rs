@@ -10,8 +10,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::Relays;
 use crate::auth::HandshakeRequest;
@@ -136,10 +134,7 @@ where
                     }
                 }
                 Some(Ok(Message::Close(frame))) => {
-                    let (code, reason) = frame
-                        .map(|f| (Some(u16::from(f.code)), f.reason.to_string()))
-                        .unwrap_or((Some(1005), String::new()));
-                    let _ = link.send(RelayBody::Close { code, reason }).await;
+                    let _ = link.send(super::close_body(frame)).await;
                     let _ = tokio::time::timeout(Duration::from_secs(2), ws.flush()).await;
                     return "client_close".to_owned();
                 }
@@ -157,13 +152,7 @@ where
                     }
                 }
                 Some(RelayBody::Close { code: Some(code), reason }) => {
-                    let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
-                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                        ws.close(Some(frame)).await?;
-                        while let Some(Ok(_)) = ws.next().await {}
-                        Ok::<(), tokio_tungstenite::tungstenite::Error>(())
-                    })
-                    .await;
+                    super::close_with(ws, code, &reason).await;
                     return reason;
                 }
                 // The session's node lost the connection (or this relay

@@ -18,9 +18,19 @@ pub(crate) mod owner;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::backend::{RelayBody, RelayMessage};
+
+/// How long passing on a close may take.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Relay messages one relayed connection may have waiting before it is
 /// dropped (as a lost connection: its client resumes again).
@@ -61,6 +71,36 @@ impl Relays {
             open.remove(&message.relay);
         }
     }
+}
+
+/// A close frame received on one side, as the relay passes it on (no
+/// frame: 1005, "no status").
+fn close_body(frame: Option<CloseFrame>) -> RelayBody {
+    let (code, reason) = frame.map_or((1005, String::new()), |f| {
+        (u16::from(f.code), f.reason.to_string())
+    });
+    RelayBody::Close {
+        code: Some(code),
+        reason,
+    }
+}
+
+/// Closes `ws` with `code` and `reason` (what the other side's close
+/// said), waiting briefly for the peer's answer.
+async fn close_with<S>(ws: &mut WebSocketStream<S>, code: u16, reason: &str)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let frame = CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        ws.close(Some(frame)).await?;
+        while let Some(Ok(_)) = ws.next().await {}
+        Ok::<(), tokio_tungstenite::tungstenite::Error>(())
+    })
+    .await;
 }
 
 /// The node a resume token was issued by, when it names one.

@@ -11,8 +11,7 @@ use tokio::io::DuplexStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::Relays;
 use crate::auth::HandshakeRequest;
@@ -108,10 +107,7 @@ impl Bridge {
                         }
                     }
                     Some(Ok(Message::Close(frame))) => {
-                        let (code, reason) = frame
-                            .map(|f| (Some(u16::from(f.code)), f.reason.to_string()))
-                            .unwrap_or((Some(1005), String::new()));
-                        let _ = self.send(RelayBody::Close { code, reason }).await;
+                        let _ = self.send(super::close_body(frame)).await;
                         let _ = tokio::time::timeout(Duration::from_secs(2), ws.flush()).await;
                         break;
                     }
@@ -128,13 +124,7 @@ impl Bridge {
                         }
                     }
                     Some(RelayBody::Close { code: Some(code), reason }) => {
-                        let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
-                        let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                            ws.close(Some(frame)).await?;
-                            while let Some(Ok(_)) = ws.next().await {}
-                            Ok::<(), tokio_tungstenite::tungstenite::Error>(())
-                        })
-                        .await;
+                        super::close_with(&mut ws, code, &reason).await;
                         break;
                     }
                     // The client's socket was lost: dropping the pipe makes

@@ -1,6 +1,8 @@
 //! What the runtime's integration tests share: a minimal app (one `echo`
-//! event, replied to as `echo_reply` with the same payload), and
-//! `eventless_app!` for test apps whose events need no handler.
+//! event, replied to as `echo_reply` with the same payload),
+//! `eventless_app!` for test apps whose events need no handler, and an
+//! in-process WebSocket client ([`connect_in_process`], [`next_json`],
+//! [`request`], [`rooms_settle`]).
 #![allow(dead_code, unused_macros)] // not every test binary uses every item
 
 use std::future::Future;
@@ -88,4 +90,79 @@ macro_rules! eventless_app {
             }
         }
     };
+}
+
+/// The client end of an in-process connection.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio::io::DuplexStream>;
+
+/// Connects to `server`'s namespace `/` over an in-memory pipe, with
+/// `query` as the upgrade's query; returns the socket and the
+/// `__connect__` message.
+#[allow(clippy::unwrap_used)]
+pub async fn connect_in_process(
+    server: &socketspec_runtime::Server,
+    query: Vec<(String, String)>,
+) -> (Ws, serde_json::Value) {
+    use tokio_tungstenite::tungstenite::protocol::Role;
+    let (client, server_side) = tokio::io::duplex(64 * 1024);
+    let server = server.clone();
+    let handshake = socketspec_runtime::HandshakeRequest {
+        query,
+        ..socketspec_runtime::HandshakeRequest::default()
+    };
+    tokio::spawn(async move { server.serve_websocket("/", server_side, handshake).await });
+    let mut ws =
+        tokio_tungstenite::WebSocketStream::from_raw_socket(client, Role::Client, None).await;
+    let connect = next_json(&mut ws).await.unwrap();
+    assert_eq!(connect["event"], "__connect__", "{connect}");
+    (ws, connect)
+}
+
+/// The next JSON message, or `None` when the connection closed.
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub async fn next_json(ws: &mut Ws) -> Option<serde_json::Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return None,
+            Ok(Some(Ok(_))) => continue,
+            Err(_) => panic!("no message within 5 s"),
+        }
+    }
+}
+
+/// Sends `event` with `payload` and the event's name as its `id`; returns
+/// the first message carrying that id.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub async fn request(ws: &mut Ws, event: &str, payload: serde_json::Value) -> serde_json::Value {
+    use futures_util::SinkExt;
+    let text = serde_json::json!({"event": event, "payload": payload, "id": event}).to_string();
+    ws.send(tokio_tungstenite::tungstenite::Message::text(text))
+        .await
+        .unwrap();
+    loop {
+        let m = next_json(ws).await.expect("the connection closed");
+        if m["id"] == event {
+            return m;
+        }
+    }
+}
+
+/// Waits until the rooms of namespace `/` with members are `expected`,
+/// once the server's cleanup has run.
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub async fn rooms_settle(server: &socketspec_runtime::Server, expected: &[(&str, usize)]) {
+    let expected: Vec<(String, usize)> =
+        expected.iter().map(|(r, n)| (r.to_string(), *n)).collect();
+    let mut rooms = Vec::new();
+    for _ in 0..150 {
+        rooms = server.rooms("/").await.unwrap();
+        if rooms == expected {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("rooms {rooms:?}, expected {expected:?}");
 }
