@@ -113,8 +113,9 @@ struct State {
     frames: VecDeque<Frame>,
     capacity: usize,
     closed: bool,
-    /// With resumption on: the `seq` numbers and the frames kept for a resume.
-    replay: Option<ReplayLog>,
+    /// With resumption on: the `seq` numbers and the frames kept for a
+    /// resume (boxed: a connection without resumption pays one pointer).
+    replay: Option<Box<ReplayLog>>,
     /// The socket is gone and the session waits for a resume: frames queue
     /// up to the replay limit, and nobody is woken.
     detached: bool,
@@ -140,7 +141,7 @@ impl Mailbox {
                 frames: VecDeque::new(),
                 capacity,
                 closed: false,
-                replay: replay.map(ReplayLog::new),
+                replay: replay.map(|limit| Box::new(ReplayLog::new(limit))),
                 detached: false,
             }),
             waker: AtomicWaker::new(),
@@ -236,7 +237,7 @@ impl Mailbox {
             if state.detached {
                 // Behind by the whole replay limit: the session cannot
                 // resume without a gap.
-                let limit = state.replay.as_ref().map_or(0, ReplayLog::limit);
+                let limit = state.replay.as_ref().map_or(0, |r| r.limit());
                 if state.frames.len() >= limit {
                     return Err(PushError::Full);
                 }
