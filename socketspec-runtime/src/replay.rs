@@ -95,7 +95,50 @@ pub(crate) fn with_seq(frame: &Frame, seq: u64) -> Frame {
     } else {
         ","
     };
-    Frame::from(format!("{body}{comma}\"seq\":{seq}}}"))
+    let digits = decimal(seq);
+    let digits = digits.as_str();
+    // The exact length: a string whose capacity is its length becomes the
+    // frame's bytes without another allocation.
+    let len = body.len() + comma.len() + SEQ_FIELD.len() + digits.len() + 1;
+    let mut out = String::with_capacity(len);
+    out.push_str(body);
+    out.push_str(comma);
+    out.push_str(SEQ_FIELD);
+    out.push_str(digits);
+    out.push('}');
+    Frame::from(out)
+}
+
+/// `"seq":`, as it goes before the number.
+const SEQ_FIELD: &str = "\"seq\":";
+
+/// `n` in decimal, without the formatting machinery.
+fn decimal(mut n: u64) -> Digits {
+    let mut digits = Digits {
+        buf: [0; 20],
+        start: 20,
+    };
+    loop {
+        digits.start -= 1;
+        digits.buf[digits.start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return digits;
+        }
+    }
+}
+
+/// The decimal digits of a `u64` (at most 20).
+struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    fn as_str(&self) -> &str {
+        // Only ASCII digits were written.
+        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
+    }
 }
 
 #[cfg(test)]
