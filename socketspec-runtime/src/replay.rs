@@ -47,8 +47,10 @@ impl ReplayLog {
     pub(crate) fn written(&mut self, frame: &Frame, queued: usize) -> u64 {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.saturating_add(1);
+        // Make room first: a push into a full ring would double its
+        // capacity, and the ring would keep it.
+        self.trim(queued + 1);
         self.written.push_back(frame.clone());
-        self.trim(queued);
         seq
     }
 
@@ -173,6 +175,16 @@ mod tests {
         assert!(!log.rewind(4, &mut queue));
         assert!(log.rewind(1, &mut queue));
         assert_eq!(queue.len(), 2);
+    }
+
+    #[test]
+    fn a_full_log_does_not_grow_past_its_limit() {
+        let mut log = ReplayLog::new(1024);
+        for _ in 0..5000 {
+            log.written(&Frame::from_static("x"), 0);
+        }
+        assert_eq!(log.written.len(), 1024);
+        assert!(log.written.capacity() < 2048, "{}", log.written.capacity());
     }
 
     #[test]
