@@ -252,6 +252,34 @@ pub async fn close(mut ws: Ws) {
 /// Fetches `GET /socket-health` from the server behind `url` and returns
 /// `(connections, rooms)`, or `None` when the server has no such route.
 pub async fn health(url: &str) -> Option<(u64, u64)> {
+    let value = health_document(url).await?;
+    Some((value["connections"].as_u64()?, value["rooms"].as_u64()?))
+}
+
+/// Waits (up to `timeout`) until the server behind `url` reports `status`
+/// `ok` on `/socket-health`: a server in a cluster may print its `listening
+/// on` line before it reaches its backend, and broadcasts fail until it
+/// has. Returns at once for a server without that route; `false` when the
+/// status was still something else at the deadline.
+pub async fn wait_until_healthy(url: &str, timeout: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let Some(value) = health_document(url).await else {
+            return true;
+        };
+        if value["status"] == "ok" {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The JSON document of `GET /socket-health`, or `None` when the server has
+/// no such route (or does not answer within 5 s).
+async fn health_document(url: &str) -> Option<serde_json::Value> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = host_port(url).ok()?;
     let fetch = async {
@@ -266,8 +294,7 @@ pub async fn health(url: &str) -> Option<(u64, u64)> {
             return None;
         }
         let body = response.split("\r\n\r\n").nth(1)?;
-        let value: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
-        Some((value["connections"].as_u64()?, value["rooms"].as_u64()?))
+        serde_json::from_str(body.trim()).ok()
     };
     tokio::time::timeout(Duration::from_secs(5), fetch)
         .await

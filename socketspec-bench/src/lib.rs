@@ -10,10 +10,13 @@
 //! - `rtt`: N connections, each keeping W `echo` events in flight;
 //! - `fanout`: M members of one room and a sender's `send_message`s;
 //! - `idle`: K connections held open, the server's RSS per connection;
-//! - `churn`: connect + join + message + disconnect cycles.
+//! - `churn`: connect + join + message + disconnect cycles;
+//! - `detached`: members of one room lose their sockets without a close
+//!   frame while broadcasts go on; the server's RSS per kept session.
 //!
 //! `suite` ([`suite`]) runs each mode against the chat server and the floor
-//! alternately, with the same parameters, and prints a side-by-side table.
+//! alternately, with the same parameters, and prints a side-by-side table;
+//! variants (the chat server with extra flags) join the alternation.
 //!
 //! Every run is bounded in time and count, and every server the tool starts
 //! is stopped when the run ends.

@@ -3,8 +3,9 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -20,6 +21,21 @@ pub fn parse_listening_line(line: &str) -> Option<String> {
     (!rest.is_empty() && rest.contains('/')).then(|| url.to_owned())
 }
 
+/// `command` with every `{unique}` replaced by a string no other start of
+/// this process uses (this process's id, a counter and the time), so that
+/// servers sharing a Redis can each get a fresh `--redis-prefix`.
+pub fn expand_unique(command: &str) -> String {
+    static STARTS: AtomicU64 = AtomicU64::new(0);
+    if !command.contains("{unique}") {
+        return command.to_owned();
+    }
+    let n = STARTS.fetch_add(1, Ordering::Relaxed);
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    command.replace("{unique}", &format!("{}-{millis}-{n}", std::process::id()))
+}
+
 /// A server process started by the benchmark; killed when dropped.
 pub struct ServerProcess {
     child: Child,
@@ -29,8 +45,10 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Runs `command` through `sh -c 'exec …'` (so the process id is the
-    /// server's own) and waits for its `listening on ws://…` line.
+    /// server's own) and waits for its `listening on ws://…` line. Every
+    /// `{unique}` in it is replaced first (see [`expand_unique`]).
     pub fn start(command: &str) -> Result<ServerProcess> {
+        let command = &expand_unique(command);
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(format!("exec {command}"))
@@ -238,6 +256,15 @@ mod tests {
         }
         assert!(x > 0);
         assert!(cpu_seconds(std::process::id()).is_some_and(|s| s > 0.0));
+    }
+
+    #[test]
+    fn unique_placeholders_differ_per_start() {
+        assert_eq!(expand_unique("srv --x 1"), "srv --x 1");
+        let a = expand_unique("srv --redis-prefix b-{unique}");
+        let b = expand_unique("srv --redis-prefix b-{unique}");
+        assert!(a.starts_with("srv --redis-prefix b-") && !a.contains('{'));
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -5,10 +5,15 @@
 //! Each (mode, server) run gets a freshly started server, so memory figures
 //! and rooms start clean. With several rounds the order alternates (chat
 //! first, then floor first) and the table shows each figure's median.
+//!
+//! [`Variant`]s add more servers to the alternation: the chat command with
+//! extra flags (resumption on, a Redis backend) or another command (another
+//! build), each with its own column and its ratio to the plain chat server. With variants the order
+//! rotates each round (chat, variants…, floor; then starting one later).
 
 use std::fmt::Write as _;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::modes::Target;
@@ -33,13 +38,58 @@ pub enum Mode {
     Churn,
 }
 
+/// Another server run next to the plain chat server: the chat command with
+/// extra flags ([`Variant::parse`]) or a command of its own
+/// ([`Variant::parse_cmd`]), such as another build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Variant {
+    /// Its column's name in the table.
+    pub name: String,
+    /// Its whole command line.
+    pub cmd: String,
+}
+
+impl Variant {
+    /// Parses `NAME=FLAGS` into a variant whose command is `chat_cmd FLAGS`
+    /// (FLAGS may be empty: the same server again, which shows the noise).
+    pub fn parse(spec: &str, chat_cmd: &str) -> Result<Variant> {
+        let (name, flags) = split_spec(spec, "NAME=FLAGS")?;
+        Ok(Variant {
+            name,
+            cmd: format!("{chat_cmd} {flags}").trim_end().to_owned(),
+        })
+    }
+
+    /// Parses `NAME=CMD` into a variant with a command of its own (another
+    /// build of the chat server, say).
+    pub fn parse_cmd(spec: &str) -> Result<Variant> {
+        let (name, cmd) = split_spec(spec, "NAME=CMD")?;
+        if cmd.is_empty() {
+            bail!("a variant's command is empty in `{spec}`");
+        }
+        Ok(Variant { name, cmd })
+    }
+}
+
+fn split_spec(spec: &str, shape: &str) -> Result<(String, String)> {
+    let (name, rest) = spec
+        .split_once('=')
+        .filter(|(name, _)| !name.trim().is_empty())
+        .with_context(|| format!("a variant looks like {shape}, got `{spec}`"))?;
+    Ok((name.trim().to_owned(), rest.trim().to_owned()))
+}
+
 /// Everything a suite run needs.
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
     /// The chat server's command line (must bind port 0 or a free port).
     pub chat_cmd: String,
+    /// More chat servers run in the same alternation (may be empty).
+    pub variants: Vec<Variant>,
     /// The raw floor's command line.
     pub floor_cmd: String,
+    /// Another process whose CPU time `fanout` reports (e.g. redis-server).
+    pub observe_pid: Option<u32>,
     /// The modes to run, in order.
     pub modes: Vec<Mode>,
     /// Rounds of (chat, floor) alternation.
@@ -69,6 +119,15 @@ pub struct ServerRuns {
     pub stopped_cleanly: Vec<bool>,
 }
 
+/// The reports of one variant.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantRuns {
+    /// The variant.
+    pub variant: Variant,
+    /// Its reports, one entry per round.
+    pub runs: ServerRuns,
+}
+
 /// One line of the side-by-side table.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -76,6 +135,8 @@ pub struct Row {
     pub metric: String,
     /// The chat server's figure (median over rounds).
     pub chat: Option<f64>,
+    /// Each variant's figure (median over rounds), in the variants' order.
+    pub variants: Vec<Option<f64>>,
     /// The floor's figure (median over rounds).
     pub floor: Option<f64>,
     /// `chat / floor`.
@@ -153,35 +214,42 @@ pub struct SuiteReport {
     pub machine: Machine,
     /// The chat server's reports.
     pub chat: ServerRuns,
+    /// Each variant's reports.
+    pub variants: Vec<VariantRuns>,
     /// The floor's reports.
     pub floor: ServerRuns,
     /// The table.
     pub rows: Vec<Row>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Which {
-    Chat,
-    Floor,
+/// How long a started server may take to report itself healthy (a node of
+/// a cluster reaching its backend).
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The order of the servers in `round`: chat, variants…, floor, rotated
+/// by the round (with no variants: chat first, then floor first).
+fn order(servers: usize, round: usize) -> impl Iterator<Item = usize> {
+    let n = servers.max(1);
+    (0..n).map(move |i| (i + round) % n)
 }
 
 /// Runs the suite, printing progress to stderr.
 pub async fn run(opts: &SuiteOptions) -> Result<SuiteReport> {
     let load_start = loadavg();
-    let mut chat = ServerRuns::default();
-    let mut floor = ServerRuns::default();
+    // Index 0 is the chat server, the last one the floor, variants between.
+    let mut servers: Vec<(String, String)> = vec![("chat".to_owned(), opts.chat_cmd.clone())];
+    servers.extend(
+        opts.variants
+            .iter()
+            .map(|v| (v.name.clone(), v.cmd.clone())),
+    );
+    servers.push(("floor".to_owned(), opts.floor_cmd.clone()));
+    let mut runs = vec![ServerRuns::default(); servers.len()];
     for round in 0..opts.rounds.max(1) {
         for &mode in &opts.modes {
-            let order = if round % 2 == 0 {
-                [Which::Chat, Which::Floor]
-            } else {
-                [Which::Floor, Which::Chat]
-            };
-            for which in order {
-                let (cmd, runs, name) = match which {
-                    Which::Chat => (&opts.chat_cmd, &mut chat, "chat"),
-                    Which::Floor => (&opts.floor_cmd, &mut floor, "floor"),
-                };
+            for which in order(servers.len(), round) {
+                let (name, cmd) = &servers[which];
+                let runs = &mut runs[which];
                 eprintln!(
                     "suite: round {} {mode:?} on {name} (load average {}) …",
                     round + 1,
@@ -191,7 +259,13 @@ pub async fn run(opts: &SuiteOptions) -> Result<SuiteReport> {
                 let target = Target {
                     url: server.url().to_owned(),
                     pid: Some(server.pid()),
+                    observed_pid: opts.observe_pid,
                 };
+                if !crate::client::wait_until_healthy(&target.url, READY_TIMEOUT).await {
+                    eprintln!(
+                        "suite: {name} is not healthy after {READY_TIMEOUT:?}; running anyway"
+                    );
+                }
                 let outcome = run_mode(mode, &target, opts, runs)
                     .await
                     .with_context(|| format!("{mode:?} against {name} (`{cmd}`)"));
@@ -204,10 +278,22 @@ pub async fn run(opts: &SuiteOptions) -> Result<SuiteReport> {
             }
         }
     }
-    let rows = table_rows(&chat, &floor);
+    let floor = runs.pop().unwrap_or_default();
+    let mut runs = runs.into_iter();
+    let chat = runs.next().unwrap_or_default();
+    let variants: Vec<VariantRuns> = opts
+        .variants
+        .iter()
+        .cloned()
+        .zip(runs)
+        .map(|(variant, runs)| VariantRuns { variant, runs })
+        .collect();
+    let others: Vec<&ServerRuns> = variants.iter().map(|v| &v.runs).collect();
+    let rows = table_rows(&chat, &others, &floor);
     Ok(SuiteReport {
         machine: Machine::read(load_start),
         chat,
+        variants,
         floor,
         rows,
     })
@@ -233,47 +319,49 @@ fn med<T>(items: &[T], f: impl Fn(&T) -> Option<f64>) -> Option<f64> {
     (!values.is_empty()).then(|| median(&mut values))
 }
 
-/// The side-by-side rows for whatever modes ran.
-pub fn table_rows(chat: &ServerRuns, floor: &ServerRuns) -> Vec<Row> {
+/// A metric's median over one server's rounds.
+type Pick<'a> = &'a dyn Fn(&ServerRuns) -> Option<f64>;
+/// Whether a target is met, from (chat, floor, chat / floor).
+type Met<'a> = &'a dyn Fn(Option<f64>, Option<f64>, Option<f64>) -> Option<bool>;
+
+/// The side-by-side rows for whatever modes ran: the chat server, each
+/// variant (`variants`, in order) and the floor.
+pub fn table_rows(chat: &ServerRuns, variants: &[&ServerRuns], floor: &ServerRuns) -> Vec<Row> {
     let mut rows = Vec::new();
-    let mut row =
-        |metric: &str,
-         c: Option<f64>,
-         f: Option<f64>,
-         target: &str,
-         met: &dyn Fn(Option<f64>, Option<f64>, Option<f64>) -> Option<bool>| {
-            let ratio = match (c, f) {
-                (Some(c), Some(f)) if f != 0.0 => Some(c / f),
-                _ => None,
-            };
-            rows.push(Row {
-                metric: metric.to_owned(),
-                chat: c,
-                floor: f,
-                ratio,
-                target: target.to_owned(),
-                met: met(c, f, ratio),
-            });
+    let mut row = |metric: &str, pick: Pick<'_>, target: &str, met: Met<'_>| {
+        let c = pick(chat);
+        let f = pick(floor);
+        let ratio = match (c, f) {
+            (Some(c), Some(f)) if f != 0.0 => Some(c / f),
+            _ => None,
         };
+        rows.push(Row {
+            metric: metric.to_owned(),
+            chat: c,
+            variants: variants.iter().map(|v| pick(v)).collect(),
+            floor: f,
+            ratio,
+            target: target.to_owned(),
+            met: met(c, f, ratio),
+        });
+    };
     let none = |_: Option<f64>, _: Option<f64>, _: Option<f64>| None;
-    if !chat.rtt.is_empty() || !floor.rtt.is_empty() {
-        let shape = chat
-            .rtt
-            .first()
-            .or(floor.rtt.first())
-            .map(|r| format!("{}×{}", r.connections, r.window))
-            .unwrap_or_default();
+    let all = || {
+        std::iter::once(chat)
+            .chain(variants.iter().copied())
+            .chain([floor])
+    };
+    if let Some(first) = all().find_map(|r| r.rtt.first()) {
+        let shape = format!("{}×{}", first.connections, first.window);
         row(
             &format!("rtt {shape}: events/s"),
-            med(&chat.rtt, |r| Some(r.events_per_sec)),
-            med(&floor.rtt, |r| Some(r.events_per_sec)),
+            &|s| med(&s.rtt, |r| Some(r.events_per_sec)),
             "≥ 0.90 × floor",
             &|_, _, ratio| ratio.map(|r| r >= 0.90),
         );
         row(
             &format!("rtt {shape}: server CPU per event, µs"),
-            med(&chat.rtt, |r| r.server_cpu_us_per_event),
-            med(&floor.rtt, |r| r.server_cpu_us_per_event),
+            &|s| med(&s.rtt, |r| r.server_cpu_us_per_event),
             "",
             &none,
         );
@@ -287,108 +375,106 @@ pub fn table_rows(chat: &ServerRuns, floor: &ServerRuns) -> Vec<Row> {
         ] {
             row(
                 &format!("rtt {shape}: {name} round trip, ms"),
-                med(&chat.rtt, |r| Some(pick(r) / 1000.0)),
-                med(&floor.rtt, |r| Some(pick(r) / 1000.0)),
+                &|s| med(&s.rtt, |r| Some(pick(r) / 1000.0)),
                 "",
                 &none,
             );
         }
     }
-    if !chat.fanout.is_empty() || !floor.fanout.is_empty() {
-        let members = chat
-            .fanout
-            .first()
-            .or(floor.fanout.first())
-            .map_or(0, |r| r.members);
+    if let Some(first) = all().find_map(|r| r.fanout.first()) {
+        let members = first.members;
         row(
             &format!("fanout {members}: p50 time to last member, ms"),
-            med(&chat.fanout, |r| Some(r.last_member.p50_us / 1000.0)),
-            med(&floor.fanout, |r| Some(r.last_member.p50_us / 1000.0)),
+            &|s| med(&s.fanout, |r| Some(r.last_member.p50_us / 1000.0)),
             "",
             &none,
         );
         row(
             &format!("fanout {members}: p99 time to last member, ms"),
-            med(&chat.fanout, |r| Some(r.last_member.p99_us / 1000.0)),
-            med(&floor.fanout, |r| Some(r.last_member.p99_us / 1000.0)),
+            &|s| med(&s.fanout, |r| Some(r.last_member.p99_us / 1000.0)),
             "≤ 1.20 × floor",
             &|_, _, ratio| ratio.map(|r| r <= 1.20),
         );
         row(
             &format!("fanout {members}: deliveries/s"),
-            med(&chat.fanout, |r| Some(r.deliveries_per_sec)),
-            med(&floor.fanout, |r| Some(r.deliveries_per_sec)),
+            &|s| med(&s.fanout, |r| Some(r.deliveries_per_sec)),
             "",
             &none,
         );
         row(
             &format!("fanout {members}: server CPU per delivery, µs"),
-            med(&chat.fanout, |r| r.server_cpu_us_per_delivery),
-            med(&floor.fanout, |r| r.server_cpu_us_per_delivery),
+            &|s| med(&s.fanout, |r| r.server_cpu_us_per_delivery),
+            "",
+            &none,
+        );
+        let observed = all().any(|s| s.fanout.iter().any(|r| r.observed_cpu_seconds.is_some()));
+        if observed {
+            row(
+                &format!("fanout {members}: observed process's CPU per broadcast, µs"),
+                &|s| {
+                    med(&s.fanout, |r| {
+                        r.observed_cpu_seconds
+                            .map(|cpu| cpu * 1e6 / r.messages.max(1) as f64)
+                    })
+                },
+                "",
+                &none,
+            );
+        }
+        row(
+            &format!("fanout {members}: server CPU per broadcast, µs"),
+            &|s| {
+                med(&s.fanout, |r| {
+                    r.server_cpu_seconds
+                        .map(|cpu| cpu * 1e6 / r.messages.max(1) as f64)
+                })
+            },
             "",
             &none,
         );
     }
-    if !chat.idle.is_empty() || !floor.idle.is_empty() {
-        let k = chat
-            .idle
-            .first()
-            .or(floor.idle.first())
-            .map_or(0, |r| r.connections);
+    if let Some(first) = all().find_map(|r| r.idle.first()) {
+        let k = first.connections;
         row(
             &format!("idle {k}: server RSS per connection, KiB"),
-            med(&chat.idle, |r| Some(r.bytes_per_connection / 1024.0)),
-            med(&floor.idle, |r| Some(r.bytes_per_connection / 1024.0)),
+            &|s| med(&s.idle, |r| Some(r.bytes_per_connection / 1024.0)),
             "≤ 12 KiB",
             &|c, _, _| c.map(|c| c <= 12.0),
         );
     }
-    if !chat.churn.is_empty() || !floor.churn.is_empty() {
-        let n = chat
-            .churn
-            .first()
-            .or(floor.churn.first())
-            .map_or(0, |r| r.cycles);
+    if let Some(first) = all().find_map(|r| r.churn.first()) {
+        let n = first.cycles;
         row(
             &format!("churn {n}: cycles/s"),
-            med(&chat.churn, |r| Some(r.cycles_per_sec)),
-            med(&floor.churn, |r| Some(r.cycles_per_sec)),
+            &|s| med(&s.churn, |r| Some(r.cycles_per_sec)),
             "",
             &none,
         );
         row(
             &format!("churn {n}: server CPU per cycle, µs"),
-            med(&chat.churn, |r| r.server_cpu_us_per_cycle),
-            med(&floor.churn, |r| r.server_cpu_us_per_cycle),
+            &|s| med(&s.churn, |r| r.server_cpu_us_per_cycle),
             "",
             &none,
         );
         row(
             &format!("churn {n}: joins not undone"),
-            med(&chat.churn, |r| Some(r.leftover_members as f64)),
-            med(&floor.churn, |r| Some(r.leftover_members as f64)),
+            &|s| med(&s.churn, |r| Some(r.leftover_members as f64)),
             "0",
             &|c, _, _| c.map(|c| c == 0.0),
         );
         row(
             &format!("churn {n}: open connections + rooms after (/socket-health)"),
-            med(&chat.churn, |r| {
-                Some((r.health_connections_after? + r.health_rooms_after?) as f64)
-            }),
-            med(&floor.churn, |r| {
-                Some((r.health_connections_after? + r.health_rooms_after?) as f64)
-            }),
+            &|s| {
+                med(&s.churn, |r| {
+                    Some((r.health_connections_after? + r.health_rooms_after?) as f64)
+                })
+            },
             "0",
             &|c, _, _| c.map(|c| c == 0.0),
         );
         row(
             &format!("churn {n}: RSS growth over the second half, KiB"),
-            med(&chat.churn, |r| {
-                r.rss_growth_second_half_kib.map(|g| g as f64)
-            }),
-            med(&floor.churn, |r| {
-                r.rss_growth_second_half_kib.map(|g| g as f64)
-            }),
+            &|s| med(&s.churn, |r| r.rss_growth_second_half_kib.map(|g| g as f64)),
             "≤ 1024 (noise)",
             &|c, _, _| c.map(|c| c <= 1024.0),
         );
@@ -421,27 +507,36 @@ fn number(value: Option<f64>) -> String {
     }
 }
 
-/// Renders the rows as a Markdown table.
-pub fn render_table(rows: &[Row]) -> String {
-    let mut out = String::from(
-        "| metric | socketspec chat | raw floor | chat / floor | target | met |\n|---|---:|---:|---:|---|---|\n",
-    );
+/// Renders the rows as a Markdown table; `variants` names the variants'
+/// columns (each followed by its ratio to the plain chat server).
+pub fn render_table(rows: &[Row], variants: &[&str]) -> String {
+    let mut out = String::from("| metric | socketspec chat |");
+    for name in variants {
+        let _ = write!(out, " {name} | {name} / chat |");
+    }
+    out.push_str(" raw floor | chat / floor | target | met |\n|---|---:|");
+    out.push_str(&"---:|---:|".repeat(variants.len()));
+    out.push_str("---:|---:|---|---|\n");
+    let ratio = |r: Option<f64>| r.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}"));
     for row in rows {
-        let ratio = row
-            .ratio
-            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}"));
         let met = match row.met {
             Some(true) => "yes",
             Some(false) => "**no**",
             None => "",
         };
+        let _ = write!(out, "| {} | {} |", row.metric, number(row.chat));
+        for value in row.variants.iter().take(variants.len()) {
+            let to_chat = match (*value, row.chat) {
+                (Some(v), Some(c)) if c != 0.0 => Some(v / c),
+                _ => None,
+            };
+            let _ = write!(out, " {} | {} |", number(*value), ratio(to_chat));
+        }
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
-            row.metric,
-            number(row.chat),
+            " {} | {} | {} | {} |",
             number(row.floor),
-            ratio,
+            ratio(row.ratio),
             row.target,
             met
         );
@@ -460,5 +555,59 @@ mod tests {
         assert_eq!(number(Some(1.234)), "1.23");
         assert_eq!(number(Some(0.0)), "0");
         assert_eq!(number(None), "n/a");
+    }
+
+    #[test]
+    fn variants_add_the_chat_command_s_flags() {
+        let v = Variant::parse("resume=--resume-window 30", "chat --bind x").ok();
+        assert_eq!(
+            v,
+            Some(Variant {
+                name: "resume".to_owned(),
+                cmd: "chat --bind x --resume-window 30".to_owned(),
+            })
+        );
+        assert_eq!(
+            Variant::parse("again=", "chat --bind x")
+                .ok()
+                .map(|v| v.cmd),
+            Some("chat --bind x".to_owned())
+        );
+        assert_eq!(
+            Variant::parse_cmd("old=/tmp/old --bind x")
+                .ok()
+                .map(|v| v.cmd),
+            Some("/tmp/old --bind x".to_owned())
+        );
+        assert!(Variant::parse_cmd("old=").is_err());
+        assert!(Variant::parse("no flags", "chat").is_err());
+        assert!(Variant::parse("=--x", "chat").is_err());
+    }
+
+    #[test]
+    fn the_order_rotates_each_round() {
+        let two: Vec<Vec<usize>> = (0..2).map(|r| order(2, r).collect()).collect();
+        assert_eq!(two, [[0, 1], [1, 0]]);
+        let three: Vec<Vec<usize>> = (0..3).map(|r| order(3, r).collect()).collect();
+        assert_eq!(three, [[0, 1, 2], [1, 2, 0], [2, 0, 1]]);
+    }
+
+    #[test]
+    fn the_table_has_a_column_pair_per_variant() {
+        let rows = [Row {
+            metric: "m".to_owned(),
+            chat: Some(2.0),
+            variants: vec![Some(1.0)],
+            floor: Some(4.0),
+            ratio: Some(0.5),
+            target: String::new(),
+            met: None,
+        }];
+        let table = render_table(&rows, &["on"]);
+        assert!(table.starts_with("| metric | socketspec chat | on | on / chat | raw floor |"));
+        assert!(
+            table.contains("| m | 2 | 1 | 0.50 | 4 | 0.50 |  |  |"),
+            "{table}"
+        );
     }
 }

@@ -123,6 +123,108 @@ fn suite_runs_every_mode_against_both_servers() -> Result<()> {
     Ok(())
 }
 
+fn chat_cmd(extra: &str) -> Result<String> {
+    Ok(format!(
+        "{} --bind 127.0.0.1:0 --heartbeat-interval 0 --idle-timeout 0 --max-duration 0 --shutdown-grace 1 {extra}",
+        chat_server()?.display()
+    ))
+}
+
+#[test]
+fn suite_runs_variants_of_the_chat_server() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let json = dir.path().join("suite.json");
+    let json_arg = json.display().to_string();
+    let floor_cmd = format!("{FLOOR} --bind 127.0.0.1:0");
+    let table = succeed(&[
+        "suite",
+        "--chat-cmd",
+        &chat_cmd("")?,
+        "--variant",
+        "resume=--resume-window 5",
+        "--floor-cmd",
+        &floor_cmd,
+        "--modes",
+        "rtt,fanout",
+        "--rtt-connections",
+        "2",
+        "--rtt-window",
+        "2",
+        "--rtt-messages",
+        "10",
+        "--fanout-members",
+        "3",
+        "--fanout-messages",
+        "5",
+        "--json",
+        &json_arg,
+    ])?;
+    ensure!(
+        table.contains("| socketspec chat | resume | resume / chat | raw floor |"),
+        "no variant column:\n{table}"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+    ensure!(
+        report.pointer("/variants/0/variant/name") == Some(&Value::from("resume")),
+        "{report}"
+    );
+    for server in ["/chat", "/variants/0/runs", "/floor"] {
+        let at = |p: &str| u64_at(&report, &format!("{server}{p}"));
+        ensure!(at("/rtt/0/events")? == 2 * 10, "{server}: rtt events");
+        ensure!(
+            at("/fanout/0/deliveries")? == 3 * 5,
+            "{server}: fanout deliveries"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn detached_sessions_stay_in_their_room_only_with_resumption_on() -> Result<()> {
+    let detached = |cmd: String, extra: &[&str]| -> Result<Value> {
+        let mut args = vec![
+            "detached",
+            "--server-cmd",
+            &cmd,
+            "--connections",
+            "4",
+            "--messages",
+            "10",
+            "--settle",
+            "0.1",
+        ];
+        args.extend_from_slice(extra);
+        Ok(serde_json::from_str(&succeed(&args)?)?)
+    };
+    // On: the dropped sessions are kept, members of the room, and end
+    // when the window passes.
+    let on = detached(chat_cmd("--resume-window 4")?, &["--expiry-wait", "4.5"])?;
+    ensure!(u64_at(&on, "/sessions_in_room")? == 4, "on: {on}");
+    ensure!(
+        u64_at(&on, "/health_connections_after_drop")? == 0,
+        "on: {on}"
+    );
+    ensure!(u64_at(&on, "/members_after_expiry")? == 1, "on: {on}");
+    ensure!(u64_at(&on, "/health_after_expiry/0")? == 0, "on: {on}");
+    // Off: the sessions end at the drop.
+    let off = detached(chat_cmd("")?, &[])?;
+    ensure!(u64_at(&off, "/sessions_in_room")? == 0, "off: {off}");
+    // Kept connected: every member reads every message (the preload's are
+    // not counted).
+    let kept = detached(
+        chat_cmd("--resume-window 4")?,
+        &["--keep", "--preload", "3"],
+    )?;
+    ensure!(u64_at(&kept, "/deliveries")? == 4 * 10, "kept: {kept}");
+    ensure!(u64_at(&kept, "/sessions_in_room")? == 4, "kept: {kept}");
+    // The set-up's flood, then the sender's join.
+    ensure!(
+        u64_at(&kept, "/user_joined_frames")? == 4 * 3 / 2 + 4,
+        "kept: {kept}"
+    );
+    Ok(())
+}
+
 #[test]
 fn single_modes_run_against_a_url() -> Result<()> {
     let floor = ServerProcess::start(&format!("{FLOOR} --bind 127.0.0.1:0"))?;

@@ -5,6 +5,7 @@
 //! target/release/socketspec-bench suite              # chat server vs raw floor
 //! target/release/socketspec-bench rtt --server-cmd "target/release/raw-floor --bind 127.0.0.1:0"
 //! target/release/socketspec-bench idle --url ws://127.0.0.1:8080/ws --server-pid 1234
+//! target/release/socketspec-bench detached --server-cmd "target/release/chat-server --bind 127.0.0.1:0 --resume-window 60"
 //! ```
 
 use std::path::PathBuf;
@@ -16,11 +17,12 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use socketspec_bench::modes::Target;
 use socketspec_bench::modes::churn::{self, ChurnOptions};
+use socketspec_bench::modes::detached::{self, DetachedOptions};
 use socketspec_bench::modes::fanout::{self, FanoutOptions};
 use socketspec_bench::modes::idle::{self, IdleOptions};
 use socketspec_bench::modes::rtt::{self, RttOptions};
 use socketspec_bench::process::ServerProcess;
-use socketspec_bench::suite::{self, Mode, SuiteOptions};
+use socketspec_bench::suite::{self, Mode, SuiteOptions, Variant};
 
 /// Load generator for socketspec servers (docs/protocol.md, docs/chat-example.md).
 #[derive(Debug, Parser)]
@@ -60,6 +62,14 @@ enum Command {
         #[command(flatten)]
         opts: ChurnArgs,
     },
+    /// K members of one room lose their sockets without a close frame, M
+    /// messages follow: the server's RSS per session kept for a resume.
+    Detached {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        opts: DetachedArgs,
+    },
     /// Every mode against the chat server and the raw floor, alternately;
     /// prints a side-by-side table with ratios and targets.
     Suite(Box<SuiteArgs>),
@@ -77,6 +87,9 @@ struct TargetArgs {
     /// The process id of the server behind --url, for memory figures.
     #[arg(long, value_name = "PID", requires = "url")]
     server_pid: Option<u32>,
+    /// Also report this process's CPU time in `fanout` (e.g. redis-server's).
+    #[arg(long, value_name = "PID")]
+    observe_pid: Option<u32>,
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -189,11 +202,71 @@ impl ChurnArgs {
 }
 
 #[derive(Debug, Args)]
+struct DetachedArgs {
+    /// Room members whose sockets are dropped.
+    #[arg(long, default_value_t = 2000)]
+    connections: usize,
+    /// Messages sent to the room after the drop.
+    #[arg(long, default_value_t = 100)]
+    messages: usize,
+    /// Messages every member reads before the drop (more than the server's
+    /// `--resume-buffer`: the steady state of a busy room).
+    #[arg(long, default_value_t = 0)]
+    preload: usize,
+    /// Bytes of text per message.
+    #[arg(long, default_value_t = 32)]
+    text_bytes: usize,
+    /// Keep the members connected and reading (the baseline) instead.
+    #[arg(long)]
+    keep: bool,
+    /// Seconds to wait before each RSS reading.
+    #[arg(long, default_value_t = 2.0)]
+    settle: f64,
+    /// Afterwards, wait this many seconds (past the server's resume window)
+    /// and check that the sessions ended and their memory came back.
+    #[arg(long, value_name = "S")]
+    expiry_wait: Option<f64>,
+    /// Seconds the `user_joined` flood of the set-up may take to drain.
+    #[arg(long, default_value_t = 600.0)]
+    setup_timeout: f64,
+}
+
+impl DetachedArgs {
+    fn options(&self) -> Result<DetachedOptions> {
+        Ok(DetachedOptions {
+            connections: self.connections,
+            messages: self.messages,
+            preload: self.preload,
+            room: "detached".to_owned(),
+            text_bytes: self.text_bytes,
+            keep: self.keep,
+            settle: seconds("settle", self.settle)?,
+            expiry_wait: self
+                .expiry_wait
+                .map(|s| seconds("expiry-wait", s))
+                .transpose()?,
+            setup_timeout: seconds("setup-timeout", self.setup_timeout)?,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
 struct SuiteArgs {
     /// The chat server's command line [default: chat-server next to this
     /// binary, port 0, heartbeat, idle timeout and max duration off].
     #[arg(long, value_name = "CMD")]
     chat_cmd: Option<String>,
+    /// Another chat server in the alternation: the chat command plus FLAGS,
+    /// shown in a column NAME (repeatable), e.g. `resume=--resume-window 30`.
+    /// `{unique}` in any command becomes a string unique to each start
+    /// (for `--redis-prefix bench-{unique}`).
+    #[arg(long = "variant", value_name = "NAME=FLAGS")]
+    variants: Vec<String>,
+    /// Another server in the alternation with a command line of its own
+    /// (another build of the chat server, say), shown in a column NAME
+    /// after the `--variant`s (repeatable).
+    #[arg(long = "variant-cmd", value_name = "NAME=CMD")]
+    variant_cmds: Vec<String>,
     /// The raw floor's command line [default: raw-floor next to this binary, port 0].
     #[arg(long, value_name = "CMD")]
     floor_cmd: Option<String>,
@@ -203,6 +276,9 @@ struct SuiteArgs {
     /// Rounds of alternation; the table shows medians.
     #[arg(long, default_value_t = 1)]
     rounds: usize,
+    /// Also report this process's CPU time in `fanout` (e.g. redis-server's).
+    #[arg(long, value_name = "PID")]
+    observe_pid: Option<u32>,
     /// Also write every report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -252,17 +328,30 @@ impl SuiteArgs {
             .map(PathBuf::from)
             .unwrap_or_default();
         let next_to_me = |name: &str| dir.join(name).display().to_string();
+        let chat_cmd = self.chat_cmd.clone().unwrap_or_else(|| {
+            format!(
+                "{} --bind 127.0.0.1:0 --heartbeat-interval 0 --idle-timeout 0 --max-duration 0 --shutdown-grace 1",
+                next_to_me("chat-server")
+            )
+        });
+        let variants = self
+            .variants
+            .iter()
+            .map(|spec| Variant::parse(spec, &chat_cmd))
+            .chain(
+                self.variant_cmds
+                    .iter()
+                    .map(|spec| Variant::parse_cmd(spec)),
+            )
+            .collect::<Result<Vec<_>>>()?;
         Ok(SuiteOptions {
-            chat_cmd: self.chat_cmd.clone().unwrap_or_else(|| {
-                format!(
-                    "{} --bind 127.0.0.1:0 --heartbeat-interval 0 --idle-timeout 0 --max-duration 0 --shutdown-grace 1",
-                    next_to_me("chat-server")
-                )
-            }),
+            chat_cmd,
+            variants,
             floor_cmd: self
                 .floor_cmd
                 .clone()
                 .unwrap_or_else(|| format!("{} --bind 127.0.0.1:0", next_to_me("raw-floor"))),
+            observe_pid: self.observe_pid,
             modes: self.modes.clone(),
             rounds: self.rounds,
             rtt: RttOptions {
@@ -314,6 +403,7 @@ impl Server {
                     target: Target {
                         url: process.url().to_owned(),
                         pid: Some(process.pid()),
+                        observed_pid: args.observe_pid,
                     },
                     process: Some(process),
                 })
@@ -322,6 +412,7 @@ impl Server {
                 target: Target {
                     url: url.clone(),
                     pid: args.server_pid,
+                    observed_pid: args.observe_pid,
                 },
                 process: None,
             }),
@@ -350,6 +441,13 @@ async fn single<T: Serialize>(
     run: impl AsyncFnOnce(&Target) -> Result<T>,
 ) -> Result<()> {
     let server = Server::open(target)?;
+    // A node of a cluster may print its `listening on` line before it has
+    // reached its backend: broadcasts fail until it has.
+    if !socketspec_bench::client::wait_until_healthy(&server.target.url, Duration::from_secs(10))
+        .await
+    {
+        eprintln!("socketspec-bench: the server is not healthy after 10s; running anyway");
+    }
     let outcome = run(&server.target).await;
     let tail = server
         .process
@@ -386,9 +484,16 @@ async fn run(cli: Cli) -> Result<()> {
             let opts = opts.options();
             single(&target, async |t| churn::run(t, &opts).await).await
         }
+        Command::Detached { target, opts } => {
+            let opts = opts.options()?;
+            single(&target, async |t| detached::run(t, &opts).await).await
+        }
         Command::Suite(args) => {
             let opts = args.options()?;
             eprintln!("suite: chat  = {}", opts.chat_cmd);
+            for variant in &opts.variants {
+                eprintln!("suite: {} = {}", variant.name, variant.cmd);
+            }
             eprintln!("suite: floor = {}", opts.floor_cmd);
             let report = suite::run(&opts).await?;
             if let Some(path) = &args.json {
@@ -397,7 +502,8 @@ async fn run(cli: Cli) -> Result<()> {
                     .with_context(|| format!("writing {}", path.display()))?;
             }
             println!("machine: {}\n", report.machine.describe());
-            print!("{}", suite::render_table(&report.rows));
+            let names: Vec<&str> = opts.variants.iter().map(|v| v.name.as_str()).collect();
+            print!("{}", suite::render_table(&report.rows, &names));
             Ok(())
         }
     }

@@ -70,6 +70,9 @@ pub struct FanoutReport {
     /// Server CPU per delivery, microseconds: the server's efficiency,
     /// independent of how fast the members read.
     pub server_cpu_us_per_delivery: Option<f64>,
+    /// The observed process's CPU time (`--observe-pid`, e.g. Redis) while
+    /// the messages went out, seconds.
+    pub observed_cpu_seconds: Option<f64>,
 }
 
 /// Per-message arrival bookkeeping shared by every member.
@@ -188,8 +191,10 @@ pub async fn run(target: &Target, opts: &FanoutOptions) -> Result<FanoutReport> 
     let setup_seconds = setup_start.elapsed().as_secs_f64();
 
     let cpu_start = target.cpu_seconds();
+    let observed_start = target.observed_cpu_seconds();
     let sent = send_all(target, opts, &arrivals).await;
     let cpu_end = target.cpu_seconds();
+    let observed_end = target.observed_cpu_seconds();
     let _ = stop_tx.send(true);
     let mut member_error = None;
     for handle in members {
@@ -199,9 +204,15 @@ pub async fn run(target: &Target, opts: &FanoutOptions) -> Result<FanoutReport> 
             member_error = Some(e);
         }
     }
-    sent?;
-    if let Some(e) = member_error {
-        return Err(e.context("a fanout member failed"));
+    match (sent, member_error) {
+        (Ok(()), None) => {}
+        (Ok(()), Some(e)) => return Err(e.context("a fanout member failed")),
+        (Err(e), None) => return Err(e),
+        // A member that failed usually explains a broadcast that did not
+        // reach everyone (the server cut it off, say).
+        (Err(e), Some(member)) => {
+            return Err(e.context(format!("a fanout member failed: {member:#}")));
+        }
     }
 
     let mut last = Vec::with_capacity(opts.messages);
@@ -232,6 +243,7 @@ pub async fn run(target: &Target, opts: &FanoutOptions) -> Result<FanoutReport> 
         setup_seconds,
         server_cpu_seconds: cpu_start.zip(cpu_end).map(|(s, e)| e - s),
         server_cpu_us_per_delivery: cpu_us_per(cpu_start, cpu_end, deliveries),
+        observed_cpu_seconds: observed_start.zip(observed_end).map(|(s, e)| e - s),
     })
 }
 
@@ -353,13 +365,20 @@ async fn member(
         let Some(message) = message else {
             bail!("the server closed a member's connection");
         };
-        let Message::Text(text) = message? else {
-            continue;
+        let text = match message? {
+            Message::Text(text) => text,
+            Message::Close(frame) => {
+                bail!("the server closed a member's connection after {got} messages: {frame:?}")
+            }
+            _ => continue,
         };
         let text = text.as_str();
         if text.contains("\"user_joined\"") {
             arrivals.user_joined.fetch_add(1, Ordering::Relaxed);
             continue;
+        }
+        if text.contains("\"__disconnect__\"") {
+            bail!("a member was disconnected after {got} messages: {text}");
         }
         if !text.contains("\"new_message\"") {
             if text.contains("\"__error__\"") {

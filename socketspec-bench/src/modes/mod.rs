@@ -1,8 +1,10 @@
-//! The four load modes. Each takes a [`Target`] (a server's URL and, when
+//! The load modes (`rtt`, `fanout`, `idle`, `churn`, and `detached` for
+//! resumption's sessions). Each takes a [`Target`] (a server's URL and, when
 //! known, its process id for memory figures) and its options, and returns a
 //! serializable report.
 
 pub mod churn;
+pub mod detached;
 pub mod fanout;
 pub mod idle;
 pub mod rtt;
@@ -17,6 +19,10 @@ pub struct Target {
     /// The server's process id, for `/proc/PID/status` (RSS); `None` when the
     /// server runs elsewhere and the memory figures are skipped.
     pub pid: Option<u32>,
+    /// Another process whose CPU time `fanout` reports next to the
+    /// server's (a cluster's `redis-server`, which does part of each
+    /// broadcast's work).
+    pub observed_pid: Option<u32>,
 }
 
 impl Target {
@@ -29,6 +35,11 @@ impl Target {
     /// process id is known.
     pub fn cpu_seconds(&self) -> Option<f64> {
         self.pid.and_then(crate::process::cpu_seconds)
+    }
+
+    /// The observed process's CPU time so far, seconds, when there is one.
+    pub fn observed_cpu_seconds(&self) -> Option<f64> {
+        self.observed_pid.and_then(crate::process::cpu_seconds)
     }
 
     /// The server's RSS in KiB; an error when its process id is unknown.
