@@ -86,12 +86,12 @@ pub(crate) async fn serve<A, S>(
         true => resume::claim(&app, &hub, &namespace, &admission.handshake, &identity).await,
         false => None,
     };
-    let start = match resumed {
+    let (conn, resumed) = match resumed {
         Some(conn) => {
             if let Some(identity) = identity {
                 conn.set_identity(identity);
             }
-            Start::Resumed(conn)
+            (conn, true)
         }
         None => {
             let conn = Connection::new(ConnectionParts {
@@ -109,14 +109,10 @@ pub(crate) async fn serve<A, S>(
                 .rooms
                 .add_addresses(conn.mailbox(), user.as_deref())
                 .await;
-            Start::Fresh(conn)
+            (conn, false)
         }
     };
     let token = resumable.then(|| crate::relay::new_token(hub.node_id()));
-    let (conn, resumed) = match start {
-        Start::Fresh(conn) => (conn, false),
-        Start::Resumed(conn) => (conn, true),
-    };
     if let Some(token) = &token {
         hub.sessions.attach(token, &conn);
     }
@@ -190,14 +186,6 @@ where
         crate::relay::front::Outcome::Relayed(reason) => Some(DisconnectReason::custom(reason)),
         crate::relay::front::Outcome::NotTaken => None,
     }
-}
-
-/// How a connection starts.
-enum Start {
-    /// A new connection: `on_connect` runs.
-    Fresh(Connection),
-    /// A detached session resumed on this socket.
-    Resumed(Connection),
 }
 
 /// What the loop tells the client in `__connect__` about resumption.
