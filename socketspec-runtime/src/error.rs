@@ -5,13 +5,17 @@
 //! it into the envelope, choosing `HANDLER_ERROR` unless the error carries a
 //! more precise code (a refused room join, a broadcast to a missing room...).
 //!
-//! Three ways to fail a handler:
-//! - `?` on any [`std::error::Error`]: a `HANDLER_ERROR` whose client-facing
-//!   message is generic (the error's own text stays in the logs and
-//!   `on_error`);
-//! - [`bail!`](crate::bail) / [`Error::handler`]: a `HANDLER_ERROR` whose
-//!   message the client reads as written;
-//! - [`OrHandlerError`] on an `Option` or `Result`: the same, inline.
+//! Four ways to fail a handler, all a `HANDLER_ERROR`:
+//! - `Err("no such auction".into())` (a `&'static str`, a `String` or a
+//!   `Cow<'static, str>`): the client reads the text as written;
+//! - [`bail!`](crate::bail) / [`Error::handler`]: the same, with `format!`
+//!   arguments;
+//! - [`OrHandlerError`] on an `Option` or `Result`: the same, inline;
+//! - `?` on any [`std::error::Error`] (and on anything else that converts into
+//!   `Box<dyn std::error::Error + Send + Sync>`, `anyhow::Error` included):
+//!   the client-facing message is generic, so internal details (database
+//!   errors, file paths) never reach a client; the error's own text stays in
+//!   the logs and `on_error` ([`Error::source_text`]).
 //!
 //! ```
 //! use socketspec_runtime::{OrHandlerError, Result, bail};
@@ -20,17 +24,19 @@
 //!     if auction > 99 {
 //!         bail!("no auction {auction}");
 //!     }
+//!     if auction == 42 {
+//!         return Err("no such auction".into());
+//!     }
 //!     let bid = bids.get(auction).or_handler_error("no bid yet")?;
 //!     let parsed: u64 = "17".parse()?; // ParseIntError: a generic HANDLER_ERROR
 //!     Ok(bid + parsed)
 //! }
+//! let message = |r: Result<u64>| r.err().map(|e| e.message().to_owned());
 //! assert_eq!(price(&[1], 0).ok(), Some(18));
-//! assert_eq!(price(&[1], 1).err().map(|e| e.message().to_owned()).as_deref(), Some("no bid yet"));
-//! assert_eq!(price(&[1], 100).err().map(|e| e.message().to_owned()).as_deref(), Some("no auction 100"));
+//! assert_eq!(message(price(&[1], 1)).as_deref(), Some("no bid yet"));
+//! assert_eq!(message(price(&[1], 42)).as_deref(), Some("no such auction"));
+//! assert_eq!(message(price(&[1], 100)).as_deref(), Some("no auction 100"));
 //! ```
-//!
-//! (`Err("text".into())` cannot work: a `From<&str>` would overlap with the
-//! `From` for every `std::error::Error`, which Rust refuses.)
 
 use std::fmt;
 
@@ -43,14 +49,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An error a handler, a guard or the runtime reports to the client.
 ///
-/// Build one with the constructors ([`Error::handler`], [`Error::room_not_found`]...)
-/// or let `?` convert any [`std::error::Error`]: such an error becomes a
-/// `HANDLER_ERROR` whose client-facing message is generic, so internal details
-/// (database errors, file paths) never reach a client. Its text stays available
-/// to the `on_error` hook and the logs through [`Error::source_text`].
+/// Build one with the constructors ([`Error::handler`], [`Error::room_not_found`]...),
+/// from a message (`"no such auction".into()`, a `String` too: the client
+/// reads it as written), or let `?` convert any [`std::error::Error`]: such
+/// an error becomes a `HANDLER_ERROR` whose client-facing message is
+/// generic, so internal details (database errors, file paths) never reach a
+/// client. Its text stays available to the `on_error` hook and the logs
+/// through [`Error::source_text`].
 ///
 /// Like `anyhow::Error`, this type deliberately does not implement
-/// `std::error::Error`, which is what makes the blanket `From` possible.
+/// `std::error::Error`: that is what lets one `From` take both messages and
+/// errors.
 pub struct Error {
     code: ErrorCode,
     message: String,
@@ -205,19 +214,40 @@ impl AllowNobody for Result<usize> {
     }
 }
 
+/// Messages and errors alike: everything `Box<dyn std::error::Error + Send +
+/// Sync>` converts from (a `&'static str`, a `String`, a `Cow<'static, str>`,
+/// every `std::error::Error`, `anyhow::Error`). A message becomes the
+/// client-facing text; an error stays the source of a generic message.
 impl<E> From<E> for Error
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync + 'static>> + 'static,
 {
     fn from(err: E) -> Self {
-        Error {
-            code: ErrorCode::HandlerError,
-            message: "the handler failed".to_owned(),
-            details: Map::new(),
-            source: Some(Box::new(err)),
-            payload_refused: false,
+        match message_of(&err) {
+            Some(message) => Error::handler(message),
+            None => Error {
+                code: ErrorCode::HandlerError,
+                message: "the handler failed".to_owned(),
+                details: Map::new(),
+                source: Some(err.into()),
+                payload_refused: false,
+            },
         }
     }
+}
+
+/// The text of `value` when it is a message rather than an error: one of the
+/// string types a person writes a message in.
+fn message_of(value: &dyn std::any::Any) -> Option<String> {
+    if let Some(text) = value.downcast_ref::<&'static str>() {
+        return Some((*text).to_owned());
+    }
+    if let Some(text) = value.downcast_ref::<String>() {
+        return Some(text.clone());
+    }
+    value
+        .downcast_ref::<std::borrow::Cow<'static, str>>()
+        .map(|text| text.clone().into_owned())
 }
 
 impl fmt::Debug for Error {
@@ -255,6 +285,35 @@ mod tests {
         assert_eq!(err.code(), ErrorCode::HandlerError);
         assert!(!err.message().contains("secret"));
         assert!(err.source_text().unwrap_or_default().contains("secret"));
+    }
+
+    #[test]
+    fn messages_reach_the_client_as_written() {
+        let cases: [(Error, &str); 3] = [
+            ("no such auction".into(), "no such auction"),
+            (format!("lot {}", 7).into(), "lot 7"),
+            (std::borrow::Cow::Borrowed("closed").into(), "closed"),
+        ];
+        for (err, text) in cases {
+            assert_eq!(err.code(), ErrorCode::HandlerError);
+            assert_eq!(err.message(), text);
+            assert_eq!(err.source_text(), None);
+        }
+    }
+
+    #[test]
+    fn boxed_errors_convert_with_question_mark_and_stay_hidden() {
+        fn failing() -> Result<()> {
+            let boxed: std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> =
+                Err(Box::new(std::io::Error::other("db at 10.0.0.7 refused")));
+            boxed?;
+            Ok(())
+        }
+        let Err(err) = failing() else {
+            panic!("the boxed error was swallowed");
+        };
+        assert_eq!(err.message(), "the handler failed");
+        assert!(err.source_text().unwrap_or_default().contains("10.0.0.7"));
     }
 
     #[test]

@@ -458,6 +458,11 @@ async fn fail_with_error_mode_is_a_handler_error() -> Result<()> {
         assert_eq!(error["id"], id, "{error}");
         assert_eq!(p["request_id"], id, "{error}");
         assert_eq!(p["event"], "fail", "{error}");
+        // The handler returns `Err("...".into())`: its text, as written.
+        assert_eq!(
+            p["message"], "the handler failed on purpose (mode \"error\")",
+            "{error}"
+        );
     }
     a.assert_alive().await
 }
