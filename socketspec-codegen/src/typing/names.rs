@@ -50,8 +50,11 @@ impl Scope {
             .unwrap_or_else(|| {
                 // A number makes a keyword an ordinary identifier.
                 let stem = format!("{}{suffix}", bare(base));
+                // `self_` + `_2` would be `self__2`, which `non_snake_case`
+                // warns about: one separator is enough.
+                let joint = if stem.ends_with(separator) { "" } else { separator };
                 (2..)
-                    .map(|n| format!("{stem}{separator}{n}"))
+                    .map(|n| format!("{stem}{joint}{n}"))
                     .find(|c| !self.is_taken(c))
                     .unwrap_or(stem)
             });
@@ -174,5 +177,8 @@ mod tests {
         assert_eq!(scope.claim("r#type", "", "_"), "r#type");
         assert!(scope.is_taken("type"));
         assert_eq!(scope.claim("r#type", "", "_"), "type_2");
+        // `self` and `Self` are both `self_`: the second is `self_2`.
+        assert_eq!(scope.claim("self_", "", "_"), "self_");
+        assert_eq!(scope.claim("self_", "", "_"), "self_2");
     }
 }
