@@ -78,12 +78,11 @@ fn validate(c: &mut Criterion) {
 }
 
 fn encode(c: &mut Criterion) {
-    let typed = chat::NewMessage {
-        room: "general".to_owned(),
-        from: "7b0c2f4e-9d1a-4c55-8f0e-2a3b4c5d6e7f".to_owned(),
-        text: "hello, world".to_owned(),
-        extra: Default::default(),
-    };
+    let typed = chat::NewMessage::new(
+        "general".to_owned(),
+        "7b0c2f4e-9d1a-4c55-8f0e-2a3b4c5d6e7f".to_owned(),
+        "hello, world".to_owned(),
+    );
     let mut group = c.benchmark_group("broadcast encode new_message");
     group.bench_function("typed payload (generated struct)", |b| {
         b.iter(|| envelope::encode("new_message", black_box(&typed), None))

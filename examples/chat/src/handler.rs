@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use socketspec_runtime::{Connection, Error, ErrorCode, Hooks, Result};
+use socketspec_runtime::{Connection, ErrorCode, Hooks, Result};
 
 use crate::chat::{self, ConnectionExt as _, rooms};
 
@@ -28,19 +28,11 @@ fn display_name(conn: &Connection) -> String {
 impl chat::Handler for Chat {
     async fn join_room(&self, cx: chat::JoinRoomCx<'_>, payload: chat::JoinRoom) -> Result<()> {
         let members = cx.join(&rooms::chat(&payload.room)).await?;
-        cx.emit_room_joined(chat::RoomJoined {
-            room: payload.room.clone(),
-            members: members.into(),
-            extra: Default::default(),
-        })?;
+        cx.emit_room_joined(chat::RoomJoined::new(payload.room.clone(), members.into()))?;
         let user = display_name(cx.connection());
         cx.broadcast_user_joined(
             &payload.room,
-            chat::UserJoined {
-                room: payload.room.clone(),
-                user,
-                extra: Default::default(),
-            },
+            chat::UserJoined::new(payload.room.clone(), user),
         )
         .await?;
         Ok(())
@@ -48,20 +40,13 @@ impl chat::Handler for Chat {
 
     async fn leave_room(&self, cx: chat::LeaveRoomCx<'_>, payload: chat::LeaveRoom) -> Result<()> {
         cx.leave(&rooms::chat(&payload.room)).await?;
-        cx.emit_room_left(chat::RoomLeft {
-            room: payload.room,
-            extra: Default::default(),
-        })
+        cx.emit_room_left(chat::RoomLeft::new(payload.room))
     }
 
     async fn join_admin(&self, cx: chat::JoinAdminCx<'_>, payload: chat::JoinAdmin) -> Result<()> {
         let room = rooms::admin(&payload.section);
         let members = cx.join(&room).await?;
-        cx.emit_room_joined(chat::RoomJoined {
-            room,
-            members: members.into(),
-            extra: Default::default(),
-        })
+        cx.emit_room_joined(chat::RoomJoined::new(room, members.into()))
     }
 
     async fn send_message(
@@ -70,19 +55,13 @@ impl chat::Handler for Chat {
         payload: chat::SendMessage,
     ) -> Result<()> {
         let from = display_name(cx.connection());
-        let message = chat::NewMessage {
-            room: payload.room.clone(),
-            from,
-            text: payload.text,
-            extra: Default::default(),
-        };
+        let message = chat::NewMessage::new(payload.room.clone(), from, payload.text);
         cx.broadcast_new_message(&payload.room, message).await?;
         let message_id = uuid::Uuid::new_v4().to_string();
-        cx.emit_message_ack(chat::MessageAck {
-            status: chat::MessageAckStatus::Ok,
+        cx.emit_message_ack(chat::MessageAck::new(
+            chat::MessageAckStatus::Ok,
             message_id,
-            extra: Default::default(),
-        })
+        ))
     }
 
     async fn send_direct(
@@ -90,11 +69,7 @@ impl chat::Handler for Chat {
         cx: chat::SendDirectCx<'_>,
         payload: chat::SendDirect,
     ) -> Result<()> {
-        let message = chat::DirectMessage {
-            from: display_name(cx.connection()),
-            text: payload.text,
-            extra: Default::default(),
-        };
+        let message = chat::DirectMessage::new(display_name(cx.connection()), payload.text);
         let push = cx.push();
         // `to` names a connection, or else a user: whichever is connected,
         // on any node. Nobody there is `ROOM_NOT_FOUND`.
@@ -109,19 +84,14 @@ impl chat::Handler for Chat {
                 other?;
             }
         }
-        cx.emit_message_ack(chat::MessageAck {
-            status: chat::MessageAckStatus::Ok,
-            message_id: uuid::Uuid::new_v4().to_string(),
-            extra: Default::default(),
-        })
+        cx.emit_message_ack(chat::MessageAck::new(
+            chat::MessageAckStatus::Ok,
+            uuid::Uuid::new_v4().to_string(),
+        ))
     }
 
     async fn echo(&self, cx: chat::EchoCx<'_>, payload: chat::Echo) -> Result<()> {
-        cx.emit_echo_reply(chat::EchoReply {
-            seq: payload.seq,
-            data: payload.data,
-            extra: Default::default(),
-        })
+        cx.emit_echo_reply(chat::EchoReply::new(payload.seq, payload.data))
     }
 
     async fn slow_echo(&self, cx: chat::SlowEchoCx<'_>, payload: chat::SlowEcho) -> Result<()> {
@@ -130,30 +100,24 @@ impl chat::Handler for Chat {
             u64::try_from(payload.delay_ms).unwrap_or(0),
         ))
         .await;
-        cx.emit_echo_reply(chat::EchoReply {
-            seq: payload.seq,
-            data: String::new(),
-            extra: Default::default(),
-        })
+        cx.emit_echo_reply(chat::EchoReply::new(payload.seq, String::new()))
     }
 
     async fn whoami(&self, cx: chat::WhoamiCx<'_>, _payload: chat::Whoami) -> Result<()> {
         let conn = cx.connection();
         let identity = conn.identity();
-        cx.emit_identity(chat::Identity {
-            connection_id: conn.id().to_owned(),
-            user_id: identity.as_ref().and_then(|i| i.user_id.clone()),
-            role: identity.as_ref().and_then(|i| i.role().map(str::to_owned)),
-            rooms: conn.rooms(),
-            extra: Default::default(),
-        })
+        cx.emit_identity(chat::Identity::new(
+            conn.id().to_owned(),
+            identity.as_ref().and_then(|i| i.user_id.clone()),
+            identity.as_ref().and_then(|i| i.role().map(str::to_owned)),
+            conn.rooms(),
+        ))
     }
 
     async fn fail(&self, _cx: chat::FailCx<'_>, payload: chat::Fail) -> Result<()> {
         match payload.mode.unwrap_or(chat::FailMode::Error) {
-            chat::FailMode::Error => Err(Error::handler(
-                "the handler failed on purpose (mode \"error\")",
-            )),
+            // A message converts into `Error` as the client-facing text.
+            chat::FailMode::Error => Err("the handler failed on purpose (mode \"error\")".into()),
             chat::FailMode::Panic => {
                 panic!("deliberate panic: this text must never reach a client")
             }
@@ -168,10 +132,7 @@ impl chat::Handler for Chat {
 impl Hooks for Chat {
     async fn on_connect(&self, conn: &Connection) -> Result<()> {
         if self.welcome {
-            conn.emit_welcome(chat::Welcome {
-                connection_id: conn.id().to_owned(),
-                extra: Default::default(),
-            })?;
+            conn.emit_welcome(chat::Welcome::new(conn.id().to_owned()))?;
         }
         conn.join(rooms::LOBBY).await?;
         Ok(())

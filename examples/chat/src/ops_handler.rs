@@ -15,10 +15,6 @@ impl ops::Handler for Ops {
     async fn get_stats(&self, cx: ops::GetStatsCx<'_>, _payload: ops::GetStats) -> Result<()> {
         let server = cx.server();
         let rooms = server.rooms("/").await.map_or(0, |rooms| rooms.len());
-        cx.emit_stats(ops::Stats {
-            connections: server.connections().into(),
-            rooms: rooms.into(),
-            extra: Default::default(),
-        })
+        cx.emit_stats(ops::Stats::new(server.connections().into(), rooms.into()))
     }
 }

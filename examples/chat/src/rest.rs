@@ -128,12 +128,7 @@ async fn announce(State(rest): State<Rest>, headers: HeaderMap, body: Bytes) -> 
         .push
         .broadcast_new_message(
             &message.room,
-            chat::NewMessage {
-                room: message.room.clone(),
-                from: ANNOUNCER.to_owned(),
-                text: message.text,
-                extra: Default::default(),
-            },
+            chat::NewMessage::new(message.room.clone(), ANNOUNCER.to_owned(), message.text),
         )
         .await;
     match sent {

@@ -23,13 +23,7 @@ pub fn spawn(push: chat::Push, every: Duration) -> tokio::task::JoinHandle<()> {
             interval.tick().await;
             seq += 1;
             let sent = push
-                .broadcast_tick(
-                    TICKER_ROOM,
-                    chat::Tick {
-                        seq: seq.into(),
-                        extra: Default::default(),
-                    },
-                )
+                .broadcast_tick(TICKER_ROOM, chat::Tick::new(seq.into()))
                 .await
                 .allow_nobody();
             if let Err(error) = sent {

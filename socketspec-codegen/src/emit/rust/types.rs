@@ -225,8 +225,10 @@ fn render_struct(
         .iter()
         .all(|f| !f.required)
         .then(|| quote!(, Default));
+    let constructor = render_constructor(name, plan, items);
     if let Some(extra) = &plan.extra {
-        return render_open_struct(name, doc, plan, extra, items, default);
+        let open = render_open_struct(name, doc, plan, extra, items, default);
+        return quote! { #open #constructor };
     }
     let fields = plan.fields.iter().map(|f| render_field(f, items));
     let deny = plan.closed.then(|| quote!(, deny_unknown_fields));
@@ -237,7 +239,57 @@ fn render_struct(
         pub struct #name {
             #(#fields)*
         }
+        #constructor
     }
+}
+
+/// `new` from the required properties, for a struct that has any (one with
+/// none derives `Default` instead): the optional fields start `None` and
+/// the extra map empty, so constructing a payload never spells them out,
+/// and `Type { note: Some(..), ..Type::new(a, b) }` sets the others.
+fn render_constructor(name: &syn::Ident, plan: &StructPlan, items: &[Item]) -> Option<TokenStream> {
+    let required: Vec<&Field> = plan.fields.iter().filter(|f| f.required).collect();
+    if required.is_empty() {
+        return None;
+    }
+    let params = required.iter().map(|f| {
+        let field = ident(&f.name);
+        let ty = ty_tokens(&f.ty, items);
+        quote!(#field: #ty)
+    });
+    let inits = plan.fields.iter().map(|f| {
+        let field = ident(&f.name);
+        if f.required {
+            quote!(#field,)
+        } else {
+            quote!(#field: ::std::option::Option::None,)
+        }
+    });
+    let extra = plan.extra.as_ref().map(|extra| {
+        let field = ident(&extra.name);
+        quote!(#field: ::std::default::Default::default(),)
+    });
+    let many = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let optional = required.len() < plan.fields.len();
+    let doc = match (optional, plan.extra.is_some()) {
+        (true, true) => format!(
+            " `{name}` from its required properties; the optional ones are `None` and there are no others."
+        ),
+        (true, false) => {
+            format!(" `{name}` from its required properties; the optional ones are `None`.")
+        }
+        (false, true) => format!(" `{name}` from its properties, with no others."),
+        (false, false) => format!(" `{name}` from its properties."),
+    };
+    Some(quote! {
+        impl #name {
+            #[doc = #doc]
+            #many
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits)* #extra }
+            }
+        }
+    })
 }
 
 /// An open object: its named properties as fields and the others in a map
