@@ -32,6 +32,7 @@ fn docs_asyncapi_and_examples_of_every_spec() {
         let model = socketspec_codegen::check(spec.source).unwrap();
         let page = model.docs_html().unwrap();
         assert!(page.contains(model.title()), "{}", spec.source);
+        build_notes_are_on_the_page(spec.source, &model, &page);
         let doc = model.asyncapi();
         let errors: Vec<String> = official
             .iter_errors(&doc)
@@ -41,6 +42,33 @@ fn docs_asyncapi_and_examples_of_every_spec() {
         examples += examples_validate(spec.source, &doc);
     }
     assert!(examples >= 50, "only {examples} examples checked");
+}
+
+/// Every warning of the build (a raw-JSON fallback, an unchecked format, a
+/// payload without a valid example) is listed on the docs page, with its
+/// place in the spec; a spec without warnings has no such section.
+fn build_notes_are_on_the_page(source: &str, model: &socketspec_codegen::Model, page: &str) {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&#34;")
+            .replace('\'', "&#39;")
+    };
+    let warnings = model.warnings();
+    assert_eq!(
+        page.contains("id=\"rust-notes\""),
+        !warnings.is_empty(),
+        "{source}: the page's build notes do not match the {} warnings",
+        warnings.len()
+    );
+    for warning in warnings {
+        assert!(
+            page.contains(&format!("<code>{}</code>", escape(&warning.path))),
+            "{source}: the docs page does not mention the warning at {}",
+            warning.path
+        );
+    }
 }
 
 /// Validates every message example of an AsyncAPI document `doc` against
