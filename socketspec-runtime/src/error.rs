@@ -317,6 +317,21 @@ mod tests {
     }
 
     #[test]
+    fn anyhow_errors_convert_with_question_mark_and_stay_hidden() {
+        fn failing() -> Result<()> {
+            let outcome: anyhow::Result<()> = Err(anyhow::anyhow!("cache at 10.0.0.9 is down"));
+            outcome?;
+            Ok(())
+        }
+        let Err(err) = failing() else {
+            panic!("the anyhow error was swallowed");
+        };
+        assert_eq!(err.code(), ErrorCode::HandlerError);
+        assert_eq!(err.message(), "the handler failed");
+        assert!(err.source_text().unwrap_or_default().contains("10.0.0.9"));
+    }
+
+    #[test]
     fn room_errors_carry_the_full_room_name() {
         let err = Error::room_not_found("chat:general");
         assert_eq!(err.code(), ErrorCode::RoomNotFound);
