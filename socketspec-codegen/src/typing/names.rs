@@ -52,7 +52,11 @@ impl Scope {
                 let stem = format!("{}{suffix}", bare(base));
                 // `self_` + `_2` would be `self__2`, which `non_snake_case`
                 // warns about: one separator is enough.
-                let joint = if stem.ends_with(separator) { "" } else { separator };
+                let joint = if stem.ends_with(separator) {
+                    ""
+                } else {
+                    separator
+                };
                 (2..)
                     .map(|n| format!("{stem}{joint}{n}"))
                     .find(|c| !self.is_taken(c))
