@@ -255,6 +255,13 @@ where
             },
             Err(message) => (message, Map::new()),
         };
+        // Which event and connection, not the payload's contents.
+        tracing::debug!(
+            connection = self.conn.id(),
+            event,
+            code = ?ErrorCode::ValidationError,
+            "payload refused"
+        );
         self.queue_error(
             ErrorCode::ValidationError,
             Some(event),
