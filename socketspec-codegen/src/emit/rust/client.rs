@@ -96,7 +96,7 @@ pub fn client_module(model: &Model) -> TokenStream {
     let title = &model.info.title;
     let module_doc = doc_lines(&format!(
         "A typed async client for {title}, generated from the spec: one method per event,\n\
-         replies matched to their request by `id`, and a typed stream ([`ServerEvent`])\n\
+         replies matched to their request by `id`, and a typed stream ([`ServerEvent`](client::ServerEvent))\n\
          of everything else the server sends. `__pong__` is automatic.\n\
          \n\
          It uses the same payload types as the server (`super::*`) and speaks\n\

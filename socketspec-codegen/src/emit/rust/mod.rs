@@ -58,7 +58,7 @@ pub(crate) fn render(model: &Model, module: &str, options: &Options) -> Result<S
     let types = fill_docs::fill_docs(types);
     let check_examples = examples::check_examples(model);
     let module_ident = format_ident!("{}", module);
-    let module_doc = module_doc(model);
+    let module_doc = module_doc(model, module);
     let rooms = rooms::rooms_module(model);
     let documents = options.embed_documents.then(|| meta::documents(module));
     let server = options.server.then(|| {
@@ -171,7 +171,9 @@ fn without_control_characters(code: &str) -> String {
         .collect()
 }
 
-fn module_doc(model: &Model) -> String {
+/// The module's doc comment. It sits outside the module, so its links name
+/// the module (`chat::Handler`).
+fn module_doc(model: &Model, module: &str) -> String {
     let mut doc = format!(
         " {} {} (generated from `{}`).",
         model.info.title,
@@ -181,7 +183,9 @@ fn module_doc(model: &Model) -> String {
     if let Some(d) = &model.info.description {
         doc.push_str(&format!("\n\n {d}"));
     }
-    doc.push_str("\n\n Implement [`Handler`], wrap it with [`service`], and give it to `socketspec_runtime::Server`.");
+    doc.push_str(&format!(
+        "\n\n Implement [`Handler`]({module}::Handler), wrap it with [`service`]({module}::service), and give it to `socketspec_runtime::Server`."
+    ));
     doc
 }
 
