@@ -3,7 +3,8 @@
 //! `{"value": <that>}` (payloads are objects). The schema's own `$defs`
 //! move to the spec's, renamed `g<index>_<n>_<name>`, and its references
 //! (`#`, `#/$defs/<name>`) follow; anything else is left as written, for
-//! `check` to accept or refuse.
+//! `check` to accept or refuse. A schema with an `$id` is a resource of its
+//! own, whose references resolve against it: it stays whole.
 
 use std::path::Path;
 
@@ -124,7 +125,8 @@ fn wrap(index: usize, schema: &Value) -> Group {
         if object.get("$schema").and_then(Value::as_str) == Some(DRAFT) {
             object.remove("$schema");
         }
-        if let Some(Value::Object(inner)) = object.remove("$defs") {
+        let resource = object.contains_key("$id");
+        if !resource && let Some(Value::Object(inner)) = object.remove("$defs") {
             for (n, (def, body)) in inner.into_iter().enumerate() {
                 let clean: String = def
                     .chars()
@@ -160,10 +162,14 @@ fn rewrite(schema: &Value, root: &str, renames: &[(String, String)]) -> Value {
     let Value::Object(object) = schema else {
         return schema.clone();
     };
+    // Its references resolve against its own `$id`.
+    if object.contains_key("$id") {
+        return schema.clone();
+    }
     let mut out = Map::new();
     for (key, value) in object {
         let k = key.as_str();
-        let new = if k == "$ref" {
+        let new = if k == "$ref" || k == "$dynamicRef" {
             match value.as_str() {
                 Some(reference) => Value::String(retarget(reference, root, renames)),
                 None => value.clone(),
@@ -198,13 +204,23 @@ fn retarget(reference: &str, root: &str, renames: &[(String, String)]) -> String
     if reference == "#" {
         return format!("#/$defs/{root}");
     }
-    if let Some(token) = reference.strip_prefix("#/$defs/")
-        && !token.contains('/')
-    {
+    if let Some(rest) = reference.strip_prefix("#/$defs/") {
+        // A definition, or a part of one.
+        let (token, part) = rest.split_once('/').map_or((rest, ""), |(t, p)| (t, p));
         let name = percent_decode(token).replace("~1", "/").replace("~0", "~");
         if let Some((_, new)) = renames.iter().find(|(old, _)| *old == name) {
-            return format!("#/$defs/{new}");
+            let part = if part.is_empty() {
+                String::new()
+            } else {
+                format!("/{part}")
+            };
+            return format!("#/$defs/{new}{part}");
         }
+        return reference.to_owned();
+    }
+    // A pointer into the root schema, which becomes definition `root`.
+    if let Some(pointer) = reference.strip_prefix("#/") {
+        return format!("#/$defs/{root}/{pointer}");
     }
     reference.to_owned()
 }

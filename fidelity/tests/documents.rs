@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use socketspec_fidelity::{SPECS, SpecKind};
 
 fn official_schema() -> Value {
@@ -82,8 +82,15 @@ fn examples_validate(source: &str, doc: &Value) -> usize {
 fn examples_failing(source: &str, doc: &Value, fail: &mut dyn FnMut(String)) -> usize {
     let mut examples = 0;
     for (key, message) in doc["components"]["messages"].as_object().unwrap() {
+        // The component schemas as the payload's `$defs`: `components` is no
+        // schema keyword, so a validator would not know the resources they
+        // declare with `$id` where the document keeps them.
         let mut schema = message["payload"].clone();
-        schema["components"] = json!({"schemas": doc["components"]["schemas"]});
+        schema["$defs"] = doc["components"]["schemas"].clone();
+        let text = schema
+            .to_string()
+            .replace("#/components/schemas/", "#/$defs/");
+        let schema: Value = serde_json::from_str(&text).unwrap();
         let validator = jsonschema::draft202012::options()
             .should_validate_formats(true)
             .build(&schema)

@@ -171,3 +171,53 @@ async fn formats_are_enforced_and_unknown_ones_warned_about() {
     let payload = serde_json::json!({"color": "not checked"});
     echoed(&client, spec, "formatted", &payload).await;
 }
+
+#[tokio::test]
+async fn schemas_kept_as_written_are_validated_by_the_server() {
+    let spec = socketspec_fidelity::spec("regressions/schema_resources.json").unwrap();
+    for event in ["anchored", "resource", "dynamic", "meta"] {
+        let prefix = format!("events.{event}.");
+        assert!(
+            spec.warnings
+                .iter()
+                .any(|(path, message)| path.starts_with(&prefix)
+                    && message.contains("the server validates it as written")),
+            "{event}: no warning about its kept schema in {:?}",
+            spec.warnings
+        );
+    }
+    let client = (spec.connect)().await.unwrap();
+    let valid = [
+        ("anchored", serde_json::json!({"n": 1})),
+        (
+            "resource",
+            serde_json::json!({"tree": {"value": 1, "children": [{"value": 2, "children": []}]}}),
+        ),
+        ("dynamic", serde_json::json!({"names": []})),
+        ("meta", serde_json::json!({"schema": true})),
+    ];
+    for (event, payload) in valid {
+        echoed(&client, spec, event, &payload).await;
+    }
+    let invalid = [
+        // The anchor's `minimum`.
+        ("anchored", serde_json::json!({"n": 0})),
+        // The resource's own `#/$defs/node` (an object), not the spec's
+        // `$defs.node` (a string).
+        ("resource", serde_json::json!({"tree": "a string"})),
+        (
+            "resource",
+            serde_json::json!({"tree": {"value": 1, "more": 2}}),
+        ),
+        // The dynamic anchor in scope says strings.
+        ("dynamic", serde_json::json!({"names": [1]})),
+        // The meta-schema: `type` must be a type name.
+        ("meta", serde_json::json!({"schema": {"type": 5}})),
+    ];
+    for (event, payload) in invalid {
+        match client.request(event, &payload).await {
+            Err(ClientError::Server(e)) if e.code == ErrorCode::ValidationError => {}
+            other => panic!("{event}: the invalid {payload} got {other:?}"),
+        }
+    }
+}

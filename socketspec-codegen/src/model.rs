@@ -314,6 +314,18 @@ impl Model {
             let compile = compiles(&msg.payload);
             validate::payload_schema(file, &at, &msg.payload, &defs, compile, &mut errors);
         }
+        if errors.is_empty() {
+            let payloads: Vec<(String, &Value)> = events
+                .iter()
+                .map(|e| {
+                    (
+                        join_path(&join_path("events", &e.name), "payload"),
+                        &e.payload,
+                    )
+                })
+                .collect();
+            validate::document_compiles(file, &defs, &payloads, &mut errors);
+        }
         crate::naming::assign_names(&mut events, &mut server_events, &defs);
 
         if !errors.is_empty() {
@@ -355,11 +367,23 @@ impl Model {
 }
 
 /// `schema` with `defs` attached as its `$defs` (unchanged when there are
-/// none, or when it is not an object).
+/// none, or when it is not an object). A schema with its own `$id` keeps
+/// its own `$defs`: it goes under an `allOf` beside the shared ones.
 pub(crate) fn with_defs(schema: &Value, defs: &IndexMap<String, Value>) -> Value {
+    let attached: Map<String, Value> = defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    attach_defs(schema, attached)
+}
+
+/// `schema` with `defs` as the `$defs` of its document (see [`with_defs`]).
+pub(crate) fn attach_defs(schema: &Value, defs: Map<String, Value>) -> Value {
+    if defs.is_empty() || !schema.is_object() {
+        return schema.clone();
+    }
+    if schema.get("$id").is_some() {
+        return serde_json::json!({"allOf": [schema], "$defs": defs});
+    }
     let mut full = schema.clone();
-    if let Some(obj) = full.as_object_mut().filter(|_| !defs.is_empty()) {
-        let defs: Map<String, Value> = defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    if let Some(obj) = full.as_object_mut() {
         obj.insert("$defs".into(), Value::Object(defs));
     }
     full

@@ -1,7 +1,9 @@
 //! `$ref` resolution: every reference in the spec, local or into another
 //! file, is rewritten to `#/$defs/Name` over one shared definitions map, so
-//! that each referenced type is generated once and typify (which only
-//! understands local references) never sees anything else.
+//! that each referenced type is generated once. Two kinds stay as written
+//! for the server's validator (see [`crate::schema::is_island`]): the
+//! references inside a schema with its own `$id`, which resolve against
+//! it, and references to anchors or to the draft's meta-schemas.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -75,6 +77,11 @@ impl Resolver {
         local_defs: &IndexMap<String, Value>,
         at: &str,
     ) -> Value {
+        // A schema resource of its own: its references resolve against its
+        // `$id`, so they stay as written for the validator.
+        if schema.get("$id").is_some() {
+            return schema.clone();
+        }
         map_subschemas(schema, |slot| match slot {
             Slot::Ref(reference) => {
                 Value::String(self.reference(reference, file, local_defs, &join_path(at, "$ref")))
@@ -99,6 +106,9 @@ impl Resolver {
             this.errors.push(SpecError::new(file, at, message, fix));
             reference.to_owned()
         };
+        if crate::schema::kept_reference(reference) {
+            return reference.to_owned();
+        }
         if reference.contains("://") || reference.starts_with("urn:") {
             return fail(
                 self,

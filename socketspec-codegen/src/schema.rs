@@ -159,6 +159,71 @@ pub(crate) fn map_subschemas(schema: &Value, mut f: impl FnMut(Slot<'_>) -> Valu
     Value::Object(out)
 }
 
+/// Every direct subschema of `schema`, with the JSON pointer tokens that
+/// reach it (`["properties", "a"]`, `["allOf", "0"]`, `["items"]`).
+pub(crate) fn subschema_tokens(schema: &Value) -> Vec<(Vec<String>, &Value)> {
+    let Some(object) = schema.as_object() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, value) in object {
+        let k = key.as_str();
+        if SINGLE.contains(&k) {
+            out.push((vec![key.clone()], value));
+        } else if LIST.contains(&k) {
+            for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+                out.push((vec![key.clone(), i.to_string()], item));
+            }
+        } else if MAP.contains(&k) {
+            for (name, item) in value.as_object().into_iter().flatten() {
+                out.push((vec![key.clone(), name.clone()], item));
+            }
+        }
+    }
+    out
+}
+
+/// Whether the generator keeps `schema` exactly as written for the server's
+/// validator and types its values as `serde_json::Value`: a schema resource
+/// of its own (`$id`, whose references resolve against it), a dynamic
+/// reference, or a reference the spec's one `#/$defs/Name` namespace cannot
+/// follow ([`kept_reference`]).
+pub(crate) fn is_island(schema: &Value) -> bool {
+    let Some(object) = schema.as_object() else {
+        return false;
+    };
+    object.contains_key("$id")
+        || object.contains_key("$dynamicRef")
+        || object
+            .get("$ref")
+            .and_then(Value::as_str)
+            .is_some_and(kept_reference)
+}
+
+/// A `$ref` left as written for the validator: to a named anchor
+/// (`#name`), to an absolute URI (a schema of the spec with that `$id`, or
+/// a draft 2020-12 meta-schema, which the validator knows; `check` refuses
+/// any other, since the server never fetches a schema), or to a part of a
+/// definition (`#/$defs/Name/properties/a`).
+pub(crate) fn kept_reference(reference: &str) -> bool {
+    let anchor = reference
+        .strip_prefix('#')
+        .is_some_and(|fragment| !fragment.is_empty() && !fragment.starts_with('/'));
+    let absolute = reference.contains("://") || reference.starts_with("urn:");
+    let inside_definition = reference
+        .strip_prefix("#/$defs/")
+        .is_some_and(|rest| rest.contains('/'));
+    anchor || absolute || inside_definition
+}
+
+/// Whether `schema` holds an island anywhere (not following references).
+pub(crate) fn contains_island(schema: &Value) -> bool {
+    is_island(schema)
+        || subschemas(schema)
+            .iter()
+            .any(|(_, sub)| contains_island(sub))
+}
+
 /// The definition a resolved `$ref` names (`#/$defs/Name` -> `Name`).
 pub(crate) fn ref_name(schema: &Value) -> Option<&str> {
     schema

@@ -147,25 +147,18 @@ pub(crate) fn schema_keywords(
 /// may name.
 const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
-/// Refuses the identifier keywords socketspec does not resolve: every
-/// reference goes into `$defs` (or another file's), so a schema's own
-/// `$id`, anchors or dynamic references would silently mean something else.
+/// Refuses the keywords that would change what the others mean: a custom
+/// vocabulary, another draft's `$schema` or its recursive references.
+/// (`$id`, anchors and dynamic references are kept as written for the
+/// server's validator: see [`crate::schema::is_island`].)
 fn supported_keywords(file: &Path, at: &str, schema: &Value, errors: &mut Vec<SpecError>) -> bool {
     let before = errors.len();
     if let Some(object) = schema.as_object() {
         for (key, value) in object {
             let (message, fix) = match key.as_str() {
-                "$id" => (
-                    "`$id` is not supported: socketspec resolves references only into `$defs` (of this file or another)",
-                    "remove `$id`; move the schema under `$defs` and reference it as `#/$defs/Name`",
-                ),
-                "$anchor" | "$dynamicAnchor" | "$recursiveAnchor" => (
-                    "named anchors are not supported: socketspec resolves references only into `$defs`",
-                    "remove the anchor; move the schema under `$defs` and reference it as `#/$defs/Name`",
-                ),
-                "$dynamicRef" | "$recursiveRef" => (
-                    "dynamic references are not supported",
-                    "use `$ref` to a definition: `{\"$ref\": \"#/$defs/Name\"}`",
+                "$recursiveAnchor" | "$recursiveRef" => (
+                    "`$recursiveAnchor` and `$recursiveRef` are draft 2019-09 keywords, which draft 2020-12 replaced",
+                    "use `$dynamicAnchor` and `$dynamicRef`, or a `$ref` to a definition: `{\"$ref\": \"#/$defs/Name\"}`",
                 ),
                 "$vocabulary" => (
                     "custom vocabularies are not supported",
@@ -209,27 +202,139 @@ pub(crate) fn schema_compiles(
     defs: &IndexMap<String, Value>,
     errors: &mut Vec<SpecError>,
 ) -> bool {
-    let mut full = schema.clone();
-    let reached = reachable(schema, defs);
-    if let Some(obj) = full.as_object_mut()
-        && !reached.is_empty()
-    {
-        let attached = reached
+    let mut reached = reachable(schema, defs);
+    // A reference to an anchor may land in any definition.
+    if crate::schema::contains_island(schema)
+        || reached
             .iter()
-            .map(|name| (name.clone(), defs[name.as_str()].clone()))
-            .collect();
-        obj.insert("$defs".into(), Value::Object(attached));
+            .any(|name| crate::schema::contains_island(&defs[name.as_str()]))
+    {
+        reached = defs.keys().cloned().collect();
     }
+    let attached = reached
+        .iter()
+        .map(|name| (name.clone(), defs[name.as_str()].clone()))
+        .collect();
+    let full = crate::model::attach_defs(schema, attached);
     match jsonschema::draft202012::new(&full) {
         Ok(_) => true,
         Err(e) => {
+            let fallback = format!("{at}{}", dotted(&e.schema_path().to_string()));
+            let (path, message, fix) = compile_failure(schema, at, &e.to_string(), fallback);
+            errors.push(SpecError::new(file, path, message, fix));
+            false
+        }
+    }
+}
+
+/// Where and why `schema` (at `at`) does not compile, and the fix: a
+/// reference to a schema that no `$id` of the spec names (the server never
+/// fetches one), or another fault of a keyword (reported at `fallback`).
+fn compile_failure(
+    schema: &Value,
+    at: &str,
+    error: &str,
+    fallback: String,
+) -> (String, String, &'static str) {
+    const OUTSIDE: &str = "copy the schema into `$defs` (or a file beside the spec) and use `#/$defs/Name` or `file.json#/$defs/Name`";
+    let missing = error
+        .strip_prefix("Resource '")
+        .and_then(|rest| rest.split_once('\''))
+        .filter(|(_, rest)| rest.starts_with(" is not present in a registry"))
+        .map(|(uri, _)| uri);
+    match missing {
+        Some(uri) => match find_ref(schema, uri, at) {
+            Some((path, reference)) => (
+                path,
+                format!(
+                    "`$ref` `{reference}` points outside the project: no schema of the spec has that `$id`, and the server never fetches a schema"
+                ),
+                OUTSIDE,
+            ),
+            None => (
+                fallback,
+                format!("the schema does not compile: {error}"),
+                OUTSIDE,
+            ),
+        },
+        None => (
+            fallback,
+            format!("the schema does not compile: {error}"),
+            "correct the keyword (e.g. a `pattern` must be a valid regular expression)",
+        ),
+    }
+}
+
+/// The JSON path and text of the first `$ref` in `schema` (found at `at`)
+/// to the resource `uri`.
+fn find_ref(schema: &Value, uri: &str, at: &str) -> Option<(String, String)> {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str)
+        && reference.split('#').next() == Some(uri)
+    {
+        return Some((crate::error::join_path(at, "$ref"), reference.to_owned()));
+    }
+    crate::schema::subschemas(schema)
+        .into_iter()
+        .find_map(|(segment, sub)| {
+            find_ref(
+                sub,
+                uri,
+                &format!("{at}{}", crate::resolve::segment_path(&segment)),
+            )
+        })
+}
+
+/// Compiles the one document a server validates payloads with, as the
+/// server does: the shared definitions and every client event's payload
+/// (`payloads`, in event order, with their JSON paths), so that a spec
+/// `check` accepts is one a server starts with (two schema resources with
+/// one `$id`, or a reference that resolves only outside it, are caught here).
+pub(crate) fn document_compiles(
+    file: &Path,
+    defs: &IndexMap<String, Value>,
+    payloads: &[(String, &Value)],
+    errors: &mut Vec<SpecError>,
+) {
+    use socketspec_protocol::{SCHEMA_DOCUMENT, payload_schema_key};
+    let mut all: serde_json::Map<String, Value> =
+        defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (index, (_, schema)) in payloads.iter().enumerate() {
+        // As the server does: a payload's own `$defs` (outside a schema
+        // with its own `$id`) join the shared ones.
+        if schema.get("$id").is_none()
+            && let Some(own) = schema.get("$defs").and_then(Value::as_object)
+        {
+            for (name, def) in own {
+                all.entry(name.clone()).or_insert_with(|| def.clone());
+            }
+        }
+        all.insert(payload_schema_key(index), (*schema).clone());
+    }
+    let document = serde_json::json!({"$schema": DRAFT_2020_12, "$defs": all});
+    let registry = match jsonschema::Registry::new()
+        .add(SCHEMA_DOCUMENT, document)
+        .and_then(|builder| builder.prepare())
+    {
+        Ok(registry) => registry,
+        Err(e) => {
             errors.push(SpecError::new(
                 file,
-                format!("{at}{}", dotted(&e.schema_path().to_string())),
-                format!("the schema does not compile: {e}"),
-                "correct the keyword (e.g. a `pattern` must be a valid regular expression)",
+                "$defs",
+                format!("the spec's schemas do not compile together: {e}"),
+                "give each `$id` one schema",
             ));
-            false
+            return;
+        }
+    };
+    for (index, (at, schema)) in payloads.iter().enumerate() {
+        let root = serde_json::json!({"$ref": format!("{SCHEMA_DOCUMENT}#/$defs/{}", payload_schema_key(index))});
+        if let Err(e) = jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .with_registry(&registry)
+            .build(&root)
+        {
+            let (path, message, fix) = compile_failure(schema, at, &e.to_string(), at.clone());
+            errors.push(SpecError::new(file, path, message, fix));
         }
     }
 }
@@ -274,6 +379,10 @@ pub(crate) fn direct_refs(schema: &Value) -> Vec<String> {
 }
 
 fn collect_refs(schema: &Value, out: &mut Vec<String>) {
+    // Inside a schema resource of its own, `#/$defs/Name` is its own.
+    if schema.get("$id").is_some() {
+        return;
+    }
     if let Some(name) = crate::schema::ref_name(schema)
         && !out.iter().any(|n| n == name)
     {

@@ -601,7 +601,8 @@ fn ref_outside_the_project() {
             &spec(json!({"a": {"payload": {"$ref": reference}}}), json!({})),
             &format!(
                 "error: api.json: at `events.a.payload.$ref`: `$ref` `{reference}` points outside \
-                 the project\n  fix: copy the schema into `$defs` (or a file beside the spec) and \
+                 the project: no schema of the spec has that `$id`, and the server never fetches a \
+                 schema\n  fix: copy the schema into `$defs` (or a file beside the spec) and \
                  use `#/$defs/Name` or `file.json#/$defs/Name`"
             ),
         );

@@ -43,3 +43,16 @@ pub use system::{Direction, SystemEvent, is_reserved};
 
 /// The protocol's version, as `__connect__` and the documents state it.
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The URI under which a server registers the one JSON Schema document it
+/// validates payloads with: the spec's shared definitions and every payload
+/// schema (under `$defs`, at [`payload_schema_key`]). `socketspec check`
+/// compiles the same document, so a spec it accepts is one a server starts
+/// with.
+pub const SCHEMA_DOCUMENT: &str = "urn:socketspec:schemas";
+
+/// The `$defs` key of event `index`'s payload schema in the
+/// [`SCHEMA_DOCUMENT`]: a name no definition can have.
+pub fn payload_schema_key(index: usize) -> String {
+    format!("event:{index}")
+}

@@ -311,7 +311,7 @@ pub fn document(model: &Model) -> Value {
         })
         .collect();
 
-    json!({
+    let mut doc = json!({
         "asyncapi": ASYNCAPI_VERSION,
         "info": info,
         "defaultContentType": "application/json",
@@ -361,7 +361,9 @@ pub fn document(model: &Model) -> Value {
             }
         },
         "x-socketspec-rooms": rooms,
-    })
+    });
+    super::asyncapi_anchors::point_anchor_refs(&mut doc);
+    doc
 }
 
 /// A message whose payload is the whole envelope.
@@ -537,10 +539,27 @@ fn component_key(name: &str) -> String {
 /// `default` or `examples` value shaped like `{"$ref": ...}` is data and
 /// stays as it is.
 fn rewrite_refs(schema: &Value) -> Value {
+    // A schema resource of its own: its references resolve against its
+    // `$id`, not against the document's components.
+    if schema.get("$id").is_some() {
+        return schema.clone();
+    }
     map_subschemas(schema, |slot| match slot {
         Slot::Schema(_, sub) => rewrite_refs(sub),
         Slot::Ref(reference) => match reference.strip_prefix("#/$defs/") {
-            Some(name) => json!(format!("#/components/schemas/{}", component_key(name))),
+            // A definition, or a part of one (`Name/properties/a`).
+            Some(rest) => {
+                let (name, part) = rest.split_once('/').map_or((rest, ""), |(n, p)| (n, p));
+                let part = if part.is_empty() {
+                    String::new()
+                } else {
+                    format!("/{part}")
+                };
+                json!(format!(
+                    "#/components/schemas/{}{part}",
+                    component_key(name)
+                ))
+            }
             None => json!(reference),
         },
     })

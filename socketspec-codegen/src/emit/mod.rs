@@ -2,6 +2,7 @@
 //! [`Model`](crate::model::Model) and writes one output.
 
 pub mod asyncapi;
+mod asyncapi_anchors;
 pub mod docs;
 pub mod example;
 pub mod protocol;

@@ -65,6 +65,11 @@ fn object_rows(
     rows: &mut Vec<Row>,
     trail: &mut Vec<String>,
 ) {
+    // A schema resource of its own is kept as written: its insides are its
+    // own business (its `#/$defs/...` are not the spec's).
+    if schema.get("$id").is_some() {
+        return;
+    }
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)

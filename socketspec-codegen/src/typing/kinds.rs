@@ -105,6 +105,8 @@ fn kinds_within<'a>(
 ) -> Kinds {
     let object = match schema {
         Value::Bool(false) => return Kinds::NONE,
+        // Kept as written for the validator: not read here.
+        _ if crate::schema::is_island(schema) => return Kinds::ALL,
         Value::Object(object) => object,
         _ => return Kinds::ALL,
     };
@@ -154,6 +156,56 @@ fn kinds_within<'a>(
         }
     }
     kinds
+}
+
+/// Whether `schema`, or a schema it applies in place (`allOf`, `anyOf`,
+/// `oneOf`, `not`, `if`/`then`/`else`, `dependentSchemas`, a definition it
+/// references), is kept as written for the validator
+/// ([`crate::schema::is_island`]). Such a schema's properties and items
+/// may be evaluated where the generator does not look, so no Rust type
+/// narrower than `serde_json::Value` is safe for it.
+pub(crate) fn island_in_place(schema: &Value, defs: &IndexMap<String, Value>) -> bool {
+    island_within(schema, defs, &mut Vec::new())
+}
+
+fn island_within<'a>(
+    schema: &'a Value,
+    defs: &'a IndexMap<String, Value>,
+    trail: &mut Vec<&'a str>,
+) -> bool {
+    if crate::schema::is_island(schema) {
+        return true;
+    }
+    let Some(object) = schema.as_object() else {
+        return false;
+    };
+    if let Some(name) = ref_name(schema)
+        && !trail.contains(&name)
+        && let Some((key, target)) = defs.get_key_value(name)
+    {
+        trail.push(key.as_str());
+        let found = island_within(target, defs, trail);
+        trail.pop();
+        if found {
+            return true;
+        }
+    }
+    let lists = ["allOf", "anyOf", "oneOf"]
+        .into_iter()
+        .filter_map(|key| object.get(key).and_then(Value::as_array))
+        .flatten();
+    let singles = ["not", "if", "then", "else"]
+        .into_iter()
+        .filter_map(|key| object.get(key));
+    let dependent = object
+        .get("dependentSchemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|map| map.values());
+    lists
+        .chain(singles)
+        .chain(dependent)
+        .any(|sub| island_within(sub, defs, trail))
 }
 
 #[cfg(test)]

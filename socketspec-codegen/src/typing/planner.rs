@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::kinds::{Kinds, kinds};
+use super::kinds::{Kinds, island_in_place, kinds};
 use super::leaves::integer_type;
 use super::names::{Scope, type_name};
 use super::{Example, Item, ItemKind, Ty, TypePlan, Variant};
@@ -297,6 +297,14 @@ impl<'m> Planner<'m> {
             Ty::Any
         };
         if accepts_anything(schema) || schema == &Value::Bool(false) {
+            return any;
+        }
+        if island_in_place(schema, &self.model.defs) {
+            self.warn(
+                &ctx.path,
+                "the schema has an `$id` of its own, a `$dynamicRef` or a reference to an anchor (here or in an `allOf`/`anyOf`/`oneOf`/`not`/`if`/`then`/`else` it combines): the server validates it as written, and its Rust type is `serde_json::Value`",
+                "for a typed field, move the schema under `$defs` and reference it as `#/$defs/Name`",
+            );
             return any;
         }
         let found = kinds(schema, &self.model.defs).and(within);

@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use socketspec_protocol::{SCHEMA_DOCUMENT as DOCUMENT, payload_schema_key};
+
 use crate::meta::AppMeta;
 
 /// One compiled validator per event, in the spec's event order.
@@ -65,9 +67,6 @@ pub(crate) struct Violations {
     pub errors: Value,
 }
 
-/// The URI the shared schema document is registered under.
-const DOCUMENT: &str = "urn:socketspec:schemas";
-
 impl Validators {
     /// Compiles every event's payload schema, with `format` checked.
     ///
@@ -102,12 +101,15 @@ impl Validators {
                 .map_err(|e| fail(event.name, e.to_string()))?;
             // A self-contained schema (a hand-written `AppMeta`) brings its
             // own `$defs`: its `#/$defs/Name` must find them in the document.
-            if let Some(own) = schema.get("$defs").and_then(Value::as_object) {
+            // (A schema with its own `$id` keeps its `$defs` to itself.)
+            if schema.get("$id").is_none()
+                && let Some(own) = schema.get("$defs").and_then(Value::as_object)
+            {
                 for (name, def) in own {
                     defs.entry(name.clone()).or_insert_with(|| def.clone());
                 }
             }
-            defs.insert(format!("event:{index}"), schema);
+            defs.insert(payload_schema_key(index), schema);
         }
         let document = json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -125,7 +127,7 @@ impl Validators {
                 jsonschema::draft202012::options()
                     .should_validate_formats(true)
                     .with_registry(&registry)
-                    .build(&json!({"$ref": format!("{DOCUMENT}#/$defs/event:{index}")}))
+                    .build(&json!({"$ref": format!("{DOCUMENT}#/$defs/{}", payload_schema_key(index))}))
                     .map_err(|e| fail(event.name, e.to_string()))
             })
             .collect::<Result<_, _>>()?;
