@@ -11,10 +11,10 @@
 //!
 //! One command connection (redis' `ConnectionManager`, which reconnects by
 //! itself) and one pub/sub connection per node, whatever the number of rooms
-//! or clients. When Redis goes away the node keeps serving local work, marks
-//! itself unhealthy, reconnects with backoff, resubscribes and re-registers
-//! its memberships; broadcasts that cannot be published fail with an error
-//! to their sender.
+//! or clients; a node admits connections once subscribed. When Redis goes
+//! away the node keeps serving local work, marks itself unhealthy,
+//! reconnects with backoff, resubscribes and re-registers its memberships;
+//! broadcasts that cannot be published fail with an error to their sender.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -475,6 +475,17 @@ impl BackendAdapter for Arc<RedisBackend> {
         let _ = self.inbox.set(inbox.clone());
         tokio::spawn(Arc::clone(self).subscriber(inbox));
         tokio::spawn(Arc::clone(self).heartbeat());
+        // Before the subscription, a broadcast or push sent here would miss
+        // its members; past 5 s, serve degraded while the subscriber retries.
+        let subscribing = async {
+            while !self.pubsub_up.load(Ordering::Acquire) {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        let waited = tokio::time::timeout(Duration::from_secs(5), subscribing);
+        if waited.await.is_err() {
+            tracing::warn!("the Redis subscription is not up yet; serving without it");
+        }
         Ok(())
     }
 
