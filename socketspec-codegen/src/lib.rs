@@ -84,6 +84,7 @@ mod payload_examples;
 mod push;
 mod resolve;
 mod schema;
+mod server_document;
 mod spec;
 mod type_checked;
 mod typing;

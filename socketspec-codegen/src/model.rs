@@ -324,7 +324,7 @@ impl Model {
                     )
                 })
                 .collect();
-            validate::document_compiles(file, &defs, &payloads, &mut errors);
+            crate::server_document::document_compiles(file, &defs, &payloads, &mut errors);
         }
         crate::naming::assign_names(&mut events, &mut server_events, &defs);
 

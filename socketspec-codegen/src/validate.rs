@@ -145,7 +145,7 @@ pub(crate) fn schema_keywords(
 
 /// The 2020-12 meta-schema's own URI, the only `$schema` a spec's schemas
 /// may name.
-const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
+pub(crate) const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// Refuses the keywords that would change what the others mean: a custom
 /// vocabulary, another draft's `$schema` or its recursive references.
@@ -220,121 +220,10 @@ pub(crate) fn schema_compiles(
         Ok(_) => true,
         Err(e) => {
             let fallback = format!("{at}{}", dotted(&e.schema_path().to_string()));
-            let (path, message, fix) = compile_failure(schema, at, &e.to_string(), fallback);
+            let (path, message, fix) =
+                crate::server_document::compile_failure(schema, at, &e.to_string(), fallback);
             errors.push(SpecError::new(file, path, message, fix));
             false
-        }
-    }
-}
-
-/// Where and why `schema` (at `at`) does not compile, and the fix: a
-/// reference to a schema that no `$id` of the spec names (the server never
-/// fetches one), or another fault of a keyword (reported at `fallback`).
-fn compile_failure(
-    schema: &Value,
-    at: &str,
-    error: &str,
-    fallback: String,
-) -> (String, String, &'static str) {
-    const OUTSIDE: &str = "copy the schema into `$defs` (or a file beside the spec) and use `#/$defs/Name` or `file.json#/$defs/Name`";
-    let missing = error
-        .strip_prefix("Resource '")
-        .and_then(|rest| rest.split_once('\''))
-        .filter(|(_, rest)| rest.starts_with(" is not present in a registry"))
-        .map(|(uri, _)| uri);
-    match missing {
-        Some(uri) => match find_ref(schema, uri, at) {
-            Some((path, reference)) => (
-                path,
-                format!(
-                    "`$ref` `{reference}` points outside the project: no schema of the spec has that `$id`, and the server never fetches a schema"
-                ),
-                OUTSIDE,
-            ),
-            None => (
-                fallback,
-                format!("the schema does not compile: {error}"),
-                OUTSIDE,
-            ),
-        },
-        None => (
-            fallback,
-            format!("the schema does not compile: {error}"),
-            "correct the keyword (e.g. a `pattern` must be a valid regular expression)",
-        ),
-    }
-}
-
-/// The JSON path and text of the first `$ref` in `schema` (found at `at`)
-/// to the resource `uri`.
-fn find_ref(schema: &Value, uri: &str, at: &str) -> Option<(String, String)> {
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str)
-        && reference.split('#').next() == Some(uri)
-    {
-        return Some((crate::error::join_path(at, "$ref"), reference.to_owned()));
-    }
-    crate::schema::subschemas(schema)
-        .into_iter()
-        .find_map(|(segment, sub)| {
-            find_ref(
-                sub,
-                uri,
-                &format!("{at}{}", crate::resolve::segment_path(&segment)),
-            )
-        })
-}
-
-/// Compiles the one document a server validates payloads with, as the
-/// server does: the shared definitions and every client event's payload
-/// (`payloads`, in event order, with their JSON paths), so that a spec
-/// `check` accepts is one a server starts with (two schema resources with
-/// one `$id`, or a reference that resolves only outside it, are caught here).
-pub(crate) fn document_compiles(
-    file: &Path,
-    defs: &IndexMap<String, Value>,
-    payloads: &[(String, &Value)],
-    errors: &mut Vec<SpecError>,
-) {
-    use socketspec_protocol::{SCHEMA_DOCUMENT, payload_schema_key};
-    let mut all: serde_json::Map<String, Value> =
-        defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    for (index, (_, schema)) in payloads.iter().enumerate() {
-        // As the server does: a payload's own `$defs` (outside a schema
-        // with its own `$id`) join the shared ones.
-        if schema.get("$id").is_none()
-            && let Some(own) = schema.get("$defs").and_then(Value::as_object)
-        {
-            for (name, def) in own {
-                all.entry(name.clone()).or_insert_with(|| def.clone());
-            }
-        }
-        all.insert(payload_schema_key(index), (*schema).clone());
-    }
-    let document = serde_json::json!({"$schema": DRAFT_2020_12, "$defs": all});
-    let registry = match jsonschema::Registry::new()
-        .add(SCHEMA_DOCUMENT, document)
-        .and_then(|builder| builder.prepare())
-    {
-        Ok(registry) => registry,
-        Err(e) => {
-            errors.push(SpecError::new(
-                file,
-                "$defs",
-                format!("the spec's schemas do not compile together: {e}"),
-                "give each `$id` one schema",
-            ));
-            return;
-        }
-    };
-    for (index, (at, schema)) in payloads.iter().enumerate() {
-        let root = serde_json::json!({"$ref": format!("{SCHEMA_DOCUMENT}#/$defs/{}", payload_schema_key(index))});
-        if let Err(e) = jsonschema::draft202012::options()
-            .should_validate_formats(true)
-            .with_registry(&registry)
-            .build(&root)
-        {
-            let (path, message, fix) = compile_failure(schema, at, &e.to_string(), at.clone());
-            errors.push(SpecError::new(file, path, message, fix));
         }
     }
 }

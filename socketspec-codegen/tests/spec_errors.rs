@@ -609,6 +609,42 @@ fn ref_outside_the_project() {
     }
 }
 
+/// A reference inside a schema resource resolves against its `$id`: one
+/// that leads to no schema of the spec is refused where it is written.
+#[test]
+fn ref_inside_a_resource_to_nothing_in_the_spec() {
+    assert_one(
+        &spec(
+            json!({"a": {"payload": {"type": "object", "properties": {"x": {
+                "$id": "https://example.com/schemas/x",
+                "$ref": "other.json"
+            }}}}}),
+            json!({}),
+        ),
+        "error: api.json: at `events.a.payload.properties.x.$ref`: `$ref` `other.json` points \
+         outside the project: no schema of the spec has that `$id`, and the server never \
+         fetches a schema\n  fix: copy the schema into `$defs` (or a file beside the spec) and \
+         use `#/$defs/Name` or `file.json#/$defs/Name`",
+    );
+}
+
+/// Two different schemas with one `$id`: in the server's one document,
+/// one would silently stand for both.
+#[test]
+fn one_id_for_two_schemas() {
+    assert_one(
+        &spec_with_defs(
+            json!({"S": {"$id": "https://example.com/s", "type": "string"}}),
+            json!({"a": {"payload": {"type": "object", "properties": {
+                "n": {"$id": "https://example.com/s", "type": "integer"}
+            }}}}),
+        ),
+        "error: api.json: at `events.a.payload.properties.n.$id`: `$id` `https://example.com/s` \
+         is declared by two different schemas (also at `$defs.S.$id`)\n  fix: give each schema \
+         its own `$id`, or declare it once and `$ref` it",
+    );
+}
+
 /// A spec referencing definitions in two other files, the way the format
 /// allows: `file.json#/$defs/Name` (twice) and a whole `file.json`.
 fn multi_file_spec(dir: &Path) -> PathBuf {
