@@ -379,7 +379,7 @@ pub(crate) fn attach_defs(schema: &Value, defs: Map<String, Value>) -> Value {
     if defs.is_empty() || !schema.is_object() {
         return schema.clone();
     }
-    if schema.get("$id").is_some() {
+    if crate::schema::is_resource(schema) {
         return serde_json::json!({"allOf": [schema], "$defs": defs});
     }
     let mut full = schema.clone();

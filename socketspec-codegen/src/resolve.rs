@@ -79,7 +79,7 @@ impl Resolver {
     ) -> Value {
         // A schema resource of its own: its references resolve against its
         // `$id`, so they stay as written for the validator.
-        if schema.get("$id").is_some() {
+        if crate::schema::is_resource(schema) {
             return schema.clone();
         }
         map_subschemas(schema, |slot| match slot {

@@ -80,29 +80,17 @@ pub(crate) fn is_annotation(key: &str) -> bool {
 /// Every direct subschema of `schema` with the path segment that reaches
 /// it (`properties.name`, `anyOf[1]`, `items`), in the schema's key order.
 pub(crate) fn subschemas(schema: &Value) -> Vec<(String, &Value)> {
-    let Some(object) = schema.as_object() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (key, value) in object {
-        let key = key.as_str();
-        if SINGLE.contains(&key) {
-            out.push((key.to_owned(), value));
-        } else if LIST.contains(&key) {
-            if let Some(items) = value.as_array() {
-                for (i, item) in items.iter().enumerate() {
-                    out.push((format!("{key}[{i}]"), item));
-                }
-            }
-        } else if MAP.contains(&key)
-            && let Some(map) = value.as_object()
-        {
-            for (name, item) in map {
-                out.push((join_path(key, name), item));
-            }
-        }
-    }
-    out
+    subschema_tokens(schema)
+        .into_iter()
+        .map(|(tokens, sub)| {
+            let segment = match tokens.as_slice() {
+                [key, name] if MAP.contains(&key.as_str()) => join_path(key, name),
+                [key, index] => format!("{key}[{index}]"),
+                _ => tokens.concat(),
+            };
+            (segment, sub)
+        })
+        .collect()
 }
 
 /// A place [`map_subschemas`] hands to its callback.
@@ -159,6 +147,33 @@ pub(crate) fn map_subschemas(schema: &Value, mut f: impl FnMut(Slot<'_>) -> Valu
     Value::Object(out)
 }
 
+/// Keywords whose subschemas apply to the value itself, not to a part of it.
+const IN_PLACE: [&str; 7] = ["allOf", "anyOf", "oneOf", "not", "if", "then", "else"];
+
+/// The subschemas `schema` applies to the very value it checks: under
+/// `allOf`, `anyOf`, `oneOf`, `not`, `if`/`then`/`else` and
+/// `dependentSchemas`, but none under `properties`, `items` and the like,
+/// which check a part of the value.
+pub(crate) fn in_place_subschemas(schema: &Value) -> Vec<&Value> {
+    let Some(object) = schema.as_object() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, value) in object {
+        if IN_PLACE.contains(&key.as_str()) {
+            match value {
+                Value::Array(items) => out.extend(items),
+                other => out.push(other),
+            }
+        } else if key == "dependentSchemas"
+            && let Some(map) = value.as_object()
+        {
+            out.extend(map.values());
+        }
+    }
+    out
+}
+
 /// Every direct subschema of `schema`, with the JSON pointer tokens that
 /// reach it (`["properties", "a"]`, `["allOf", "0"]`, `["items"]`).
 pub(crate) fn subschema_tokens(schema: &Value) -> Vec<(Vec<String>, &Value)> {
@@ -183,6 +198,13 @@ pub(crate) fn subschema_tokens(schema: &Value) -> Vec<(Vec<String>, &Value)> {
     out
 }
 
+/// Whether `schema` is a schema resource of its own (it has an `$id`): its
+/// references resolve against that `$id`, so nothing rewrites or follows
+/// them from outside.
+pub(crate) fn is_resource(schema: &Value) -> bool {
+    schema.get("$id").is_some()
+}
+
 /// Whether the generator keeps `schema` exactly as written for the server's
 /// validator and types its values as `serde_json::Value`: a schema resource
 /// of its own (`$id`, whose references resolve against it), a dynamic
@@ -192,7 +214,7 @@ pub(crate) fn is_island(schema: &Value) -> bool {
     let Some(object) = schema.as_object() else {
         return false;
     };
-    object.contains_key("$id")
+    is_resource(schema)
         || object.contains_key("$dynamicRef")
         || object
             .get("$ref")

@@ -1,15 +1,15 @@
-//! The one JSON Schema document a server validates payloads with: every
-//! shared definition and every client event's payload, registered under
-//! [`SCHEMA_DOCUMENT`]. `check` compiles it exactly as the server will, so
-//! a spec it accepts is one a server starts with; and it words the
-//! failures (a reference to a schema nobody declares, one `$id` claimed by
-//! two schemas) for the spec's author.
+//! `check`'s side of the one JSON Schema document a server validates
+//! payloads with (`socketspec_protocol::schema_document`, which both build
+//! it with): compiled here exactly as the server will, so a spec `check`
+//! accepts is one a server starts with, and its failures (a reference to a
+//! schema nobody declares, one `$id` claimed by two schemas) worded for the
+//! spec's author.
 
 use std::path::Path;
 
 use indexmap::IndexMap;
 use serde_json::Value;
-use socketspec_protocol::{SCHEMA_DOCUMENT, payload_schema_key};
+use socketspec_protocol::{SCHEMA_DOCUMENT, payload_schema_ref, schema_document};
 
 use crate::error::{SpecError, join_path};
 use crate::resolve::segment_path;
@@ -86,21 +86,8 @@ pub(crate) fn document_compiles(
     if !one_schema_per_id(file, defs, payloads, errors) {
         return;
     }
-    let mut all: serde_json::Map<String, Value> =
-        defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    for (index, (_, schema)) in payloads.iter().enumerate() {
-        // As the server does: a payload's own `$defs` (outside a schema
-        // with its own `$id`) join the shared ones.
-        if schema.get("$id").is_none()
-            && let Some(own) = schema.get("$defs").and_then(Value::as_object)
-        {
-            for (name, def) in own {
-                all.entry(name.clone()).or_insert_with(|| def.clone());
-            }
-        }
-        all.insert(payload_schema_key(index), (*schema).clone());
-    }
-    let document = serde_json::json!({"$schema": crate::validate::DRAFT_2020_12, "$defs": all});
+    let shared = defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let document = schema_document(shared, payloads.iter().map(|(_, s)| (*s).clone()));
     let registry = match jsonschema::Registry::new()
         .add(SCHEMA_DOCUMENT, document)
         .and_then(|builder| builder.prepare())
@@ -117,11 +104,10 @@ pub(crate) fn document_compiles(
         }
     };
     for (index, (at, schema)) in payloads.iter().enumerate() {
-        let root = serde_json::json!({"$ref": format!("{SCHEMA_DOCUMENT}#/$defs/{}", payload_schema_key(index))});
         if let Err(e) = jsonschema::draft202012::options()
             .should_validate_formats(true)
             .with_registry(&registry)
-            .build(&root)
+            .build(&payload_schema_ref(index))
         {
             let (path, message, fix) = compile_failure(schema, at, &e.to_string(), at.clone());
             errors.push(SpecError::new(file, path, message, fix));

@@ -145,7 +145,7 @@ pub(crate) fn schema_keywords(
 
 /// The 2020-12 meta-schema's own URI, the only `$schema` a spec's schemas
 /// may name.
-pub(crate) const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
+const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// Refuses the keywords that would change what the others mean: a custom
 /// vocabulary, another draft's `$schema` or its recursive references.
@@ -269,7 +269,7 @@ pub(crate) fn direct_refs(schema: &Value) -> Vec<String> {
 
 fn collect_refs(schema: &Value, out: &mut Vec<String>) {
     // Inside a schema resource of its own, `#/$defs/Name` is its own.
-    if schema.get("$id").is_some() {
+    if crate::schema::is_resource(schema) {
         return;
     }
     if let Some(name) = crate::schema::ref_name(schema)
@@ -315,9 +315,6 @@ pub(crate) fn dotted(pointer: &str) -> String {
         .collect()
 }
 
-/// Keywords whose subschemas apply to the value itself, not to a part of it.
-const IN_PLACE: [&str; 7] = ["allOf", "anyOf", "oneOf", "not", "if", "then", "else"];
-
 /// The shared definitions `schema` applies to the very value it checks:
 /// its own `$ref` and those under `allOf`, `anyOf`, `oneOf`, `not`,
 /// `if`/`then`/`else` and `dependentSchemas`, but none under `properties`,
@@ -334,17 +331,8 @@ fn in_place_refs(schema: &Value, out: &mut Vec<String>) {
     {
         out.push(name.to_owned());
     }
-    for (key, value) in object {
-        if IN_PLACE.contains(&key.as_str()) {
-            match value {
-                Value::Array(items) => items.iter().for_each(|v| in_place_refs(v, out)),
-                other => in_place_refs(other, out),
-            }
-        } else if key == "dependentSchemas"
-            && let Some(map) = value.as_object()
-        {
-            map.values().for_each(|v| in_place_refs(v, out));
-        }
+    for sub in crate::schema::in_place_subschemas(schema) {
+        in_place_refs(sub, out);
     }
 }
 

@@ -33,26 +33,17 @@ mod disconnect;
 pub mod envelope;
 mod error_code;
 mod room;
+mod schema_document;
 mod system;
 
 pub use close::CloseCode;
 pub use disconnect::DisconnectReason;
 pub use error_code::ErrorCode;
 pub use room::{PatternError, RoomPattern};
+pub use schema_document::{
+    SCHEMA_DOCUMENT, payload_schema_key, payload_schema_ref, schema_document,
+};
 pub use system::{Direction, SystemEvent, is_reserved};
 
 /// The protocol's version, as `__connect__` and the documents state it.
 pub const PROTOCOL_VERSION: u32 = 1;
-
-/// The URI under which a server registers the one JSON Schema document it
-/// validates payloads with: the spec's shared definitions and every payload
-/// schema (under `$defs`, at [`payload_schema_key`]). `socketspec check`
-/// compiles the same document, so a spec it accepts is one a server starts
-/// with.
-pub const SCHEMA_DOCUMENT: &str = "urn:socketspec:schemas";
-
-/// The `$defs` key of event `index`'s payload schema in the
-/// [`SCHEMA_DOCUMENT`]: a name no definition can have.
-pub fn payload_schema_key(index: usize) -> String {
-    format!("event:{index}")
-}

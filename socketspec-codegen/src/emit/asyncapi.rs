@@ -541,7 +541,7 @@ fn component_key(name: &str) -> String {
 fn rewrite_refs(schema: &Value) -> Value {
     // A schema resource of its own: its references resolve against its
     // `$id`, not against the document's components.
-    if schema.get("$id").is_some() {
+    if crate::schema::is_resource(schema) {
         return schema.clone();
     }
     map_subschemas(schema, |slot| match slot {

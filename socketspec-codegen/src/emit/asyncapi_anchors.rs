@@ -47,7 +47,7 @@ pub(super) fn point_anchor_refs(doc: &mut Value) {
 /// The `$anchor`s of `schema` (found at pointer `at`), outside schemas
 /// with an `$id` of their own, whose anchors are theirs.
 fn collect(schema: &Value, at: &str, anchors: &mut HashMap<String, String>) {
-    if schema.get("$id").is_some() {
+    if crate::schema::is_resource(schema) {
         return;
     }
     if let Some(anchor) = schema.get("$anchor").and_then(Value::as_str) {
@@ -62,7 +62,7 @@ fn collect(schema: &Value, at: &str, anchors: &mut HashMap<String, String>) {
 }
 
 fn rewrite(schema: &Value, anchors: &HashMap<String, String>) -> Value {
-    if schema.get("$id").is_some() {
+    if crate::schema::is_resource(schema) {
         return schema.clone();
     }
     map_subschemas(schema, |slot| match slot {

@@ -67,7 +67,7 @@ fn object_rows(
 ) {
     // A schema resource of its own is kept as written: its insides are its
     // own business (its `#/$defs/...` are not the spec's).
-    if schema.get("$id").is_some() {
+    if crate::schema::is_resource(schema) {
         return;
     }
     let required: Vec<&str> = schema

@@ -176,9 +176,6 @@ fn island_within<'a>(
     if crate::schema::is_island(schema) {
         return true;
     }
-    let Some(object) = schema.as_object() else {
-        return false;
-    };
     if let Some(name) = ref_name(schema)
         && !trail.contains(&name)
         && let Some((key, target)) = defs.get_key_value(name)
@@ -190,21 +187,8 @@ fn island_within<'a>(
             return true;
         }
     }
-    let lists = ["allOf", "anyOf", "oneOf"]
+    crate::schema::in_place_subschemas(schema)
         .into_iter()
-        .filter_map(|key| object.get(key).and_then(Value::as_array))
-        .flatten();
-    let singles = ["not", "if", "then", "else"]
-        .into_iter()
-        .filter_map(|key| object.get(key));
-    let dependent = object
-        .get("dependentSchemas")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|map| map.values());
-    lists
-        .chain(singles)
-        .chain(dependent)
         .any(|sub| island_within(sub, defs, trail))
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use socketspec_protocol::{SCHEMA_DOCUMENT as DOCUMENT, payload_schema_key};
+use socketspec_protocol::{SCHEMA_DOCUMENT, payload_schema_ref, schema_document};
 
 use crate::meta::AppMeta;
 
@@ -80,7 +80,7 @@ impl Validators {
             event: event.to_owned(),
             message,
         };
-        let mut defs = match meta.schema_defs.trim() {
+        let defs = match meta.schema_defs.trim() {
             "" => serde_json::Map::new(),
             text => match serde_json::from_str::<Value>(text) {
                 Ok(Value::Object(mut document)) => match document.remove("$defs") {
@@ -96,27 +96,17 @@ impl Validators {
                 Err(e) => return Err(fail("", e.to_string())),
             },
         };
-        for (index, event) in meta.events.iter().enumerate() {
-            let schema: Value = serde_json::from_str(event.payload_schema)
-                .map_err(|e| fail(event.name, e.to_string()))?;
-            // A self-contained schema (a hand-written `AppMeta`) brings its
-            // own `$defs`: its `#/$defs/Name` must find them in the document.
-            // (A schema with its own `$id` keeps its `$defs` to itself.)
-            if schema.get("$id").is_none()
-                && let Some(own) = schema.get("$defs").and_then(Value::as_object)
-            {
-                for (name, def) in own {
-                    defs.entry(name.clone()).or_insert_with(|| def.clone());
-                }
-            }
-            defs.insert(payload_schema_key(index), schema);
-        }
-        let document = json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$defs": defs,
-        });
+        let payloads = meta
+            .events
+            .iter()
+            .map(|event| {
+                serde_json::from_str::<Value>(event.payload_schema)
+                    .map_err(|e| fail(event.name, e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let document = schema_document(defs, payloads);
         let registry = jsonschema::Registry::new()
-            .add(DOCUMENT, document)
+            .add(SCHEMA_DOCUMENT, document)
             .and_then(|builder| builder.prepare())
             .map_err(|e| fail("", e.to_string()))?;
         let validators = meta
@@ -127,7 +117,7 @@ impl Validators {
                 jsonschema::draft202012::options()
                     .should_validate_formats(true)
                     .with_registry(&registry)
-                    .build(&json!({"$ref": format!("{DOCUMENT}#/$defs/{}", payload_schema_key(index))}))
+                    .build(&payload_schema_ref(index))
                     .map_err(|e| fail(event.name, e.to_string()))
             })
             .collect::<Result<_, _>>()?;
